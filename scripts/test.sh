@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: Rust unit and integration tests against a local emulator,
+# the Python client's tests, and the template checks. This is the command CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/python-env.sh
+endpoint=$(scripts/emulator.sh start)
+trap 'scripts/emulator.sh stop' EXIT
+
+# Dummy credentials and no metadata probing: every AWS call goes to the emulator.
+export AWS_ENDPOINT_URL="$endpoint"
+export MPT_TEST_ENDPOINT="$endpoint"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+
+cargo test --workspace --locked

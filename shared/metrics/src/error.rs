@@ -1,0 +1,43 @@
+//! Errors for inputs the metrics cannot accept.
+
+/// An input value a metric state rejects, naming the value and the fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetricsError {
+    /// A score or probability that is NaN or infinite.
+    #[error("{field} must be a finite number, got {value}")]
+    NotFinite {
+        /// Which input carried the value (`score`, `prediction`, `actual`, ...).
+        field: &'static str,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A binary score outside [0, 1].
+    #[error("{field} must be a probability in [0, 1], got {value}")]
+    NotProbability {
+        /// Which input carried the value.
+        field: &'static str,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A class label that the state was not configured with.
+    #[error("unknown class {label:?}; expected one of {expected:?}")]
+    UnknownClass {
+        /// The rejected label.
+        label: String,
+        /// The classes the state knows.
+        expected: Vec<String>,
+    },
+    /// Two states that cannot be merged because they were built with different settings.
+    #[error("cannot merge states with different {what}: {left} and {right}")]
+    Incompatible {
+        /// The setting that differs (`threshold`, `classes`, `bins`, ...).
+        what: &'static str,
+        /// The setting of the left state.
+        left: String,
+        /// The setting of the right state.
+        right: String,
+    },
+    /// Any other invalid input, described in full.
+    #[error("{0}")]
+    Invalid(String),
+}

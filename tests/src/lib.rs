@@ -1,0 +1,1 @@
+//! Shared set-up for the integration tests: the emulator endpoint and fresh resource names.

@@ -3,3 +3,9 @@
 //! Functions stay thin: they parse the event, call into this crate, and shape the response.
 #![deny(clippy::all)]
 #![warn(missing_docs)]
+
+pub mod config;
+pub mod iam;
+pub mod time;
+
+pub use config::Config;

@@ -1,0 +1,115 @@
+//! The IAM actions each function calls, composed from the actions each adapter declares.
+//!
+//! The template check reads `template.yaml` and holds every function's policy to exactly this
+//! list, so a new AWS call must be declared here (through its adapter) before it can deploy.
+
+use std::collections::BTreeSet;
+
+/// The Lambda functions of a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// `functions/ingest`: writes predictions, actuals, registrations and monitor rules.
+    Ingest,
+    /// `functions/compute-metrics`: aggregates, computes windows, publishes to CloudWatch.
+    ComputeMetrics,
+    /// `functions/check-degradation`: evaluates monitors and publishes alerts to SNS.
+    CheckDegradation,
+    /// `functions/query`: read-only API.
+    Query,
+}
+
+impl Function {
+    /// Every function, in deployment order.
+    pub const ALL: [Function; 4] = [
+        Function::Ingest,
+        Function::ComputeMetrics,
+        Function::CheckDegradation,
+        Function::Query,
+    ];
+
+    /// Returns the crate directory name under `functions/`.
+    pub fn crate_name(&self) -> &'static str {
+        match self {
+            Function::Ingest => "ingest",
+            Function::ComputeMetrics => "compute-metrics",
+            Function::CheckDegradation => "check-degradation",
+            Function::Query => "query",
+        }
+    }
+}
+
+// NOTE: until each adapter module exports its own `IAM_ACTIONS` constant, the lists live here;
+// the adapters replace these literals with references to their constants.
+
+/// DynamoDB actions the ingest path calls.
+const INGEST_DYNAMODB: &[&str] = &[
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
+
+/// DynamoDB actions the metrics computation calls.
+const COMPUTE_DYNAMODB: &[&str] = &[
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
+
+/// DynamoDB actions the degradation check calls.
+const CHECK_DYNAMODB: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+];
+
+/// DynamoDB actions the read-only API calls.
+const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
+
+/// CloudWatch actions of the metric publisher.
+const CLOUDWATCH: &[&str] = &["cloudwatch:PutMetricData"];
+
+/// SNS actions of the alert publisher.
+const SNS: &[&str] = &["sns:Publish"];
+
+/// Returns the set of IAM actions `function` calls.
+pub fn actions(function: Function) -> BTreeSet<&'static str> {
+    let parts: &[&[&str]] = match function {
+        Function::Ingest => &[INGEST_DYNAMODB],
+        Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
+        Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
+        Function::Query => &[QUERY_DYNAMODB],
+    };
+    parts.iter().flat_map(|list| list.iter().copied()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_function_is_read_only() {
+        let writes = [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+        ];
+        for action in writes {
+            assert!(!actions(Function::Query).contains(action), "{action}");
+        }
+    }
+
+    #[test]
+    fn no_function_has_wildcard_action() {
+        for function in Function::ALL {
+            assert!(actions(function).iter().all(|a| !a.contains('*')));
+        }
+    }
+}

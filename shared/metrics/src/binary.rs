@@ -64,7 +64,8 @@ impl BinaryState {
     /// [`MetricsError::NotFinite`] or [`MetricsError::NotProbability`] naming the threshold.
     pub fn new(threshold: f64) -> Result<Self, MetricsError> {
         check_probability("threshold", threshold)?;
-        Ok(Self::with_valid_threshold(threshold))
+        // Adding 0.0 turns -0.0 into 0.0, so the two merge as the same threshold.
+        Ok(Self::with_valid_threshold(threshold + 0.0))
     }
 
     fn with_valid_threshold(threshold: f64) -> Self {
@@ -227,7 +228,7 @@ impl TryFrom<StoredBinaryState> for BinaryState {
             )));
         }
         Ok(Self {
-            threshold: stored.threshold,
+            threshold: stored.threshold + 0.0,
             confusion,
             log_loss_sum: stored.log_loss_sum,
             brier_sum: stored.brier_sum,

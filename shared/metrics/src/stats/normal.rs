@@ -4,9 +4,11 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 use crate::MetricsError;
 
-/// Below this argument `erfc` comes from the power series of `erf`, above it from the continued
-/// fraction, each where it converges fastest without cancellation.
-const SERIES_LIMIT: f64 = 2.5;
+/// Below this argument `erfc` is `1 - erf` from the power series of `erf`, and above it comes
+/// from the continued fraction. `1 - erf` cancels more digits as `erfc` shrinks, and the
+/// continued fraction needs about 190 terms at 1.0 and more below, so 1.0 keeps both errors
+/// near 1e-15 relative.
+const SERIES_LIMIT: f64 = 1.0;
 
 /// Computes the standard normal cumulative distribution function `Phi(x) = P(Z <= x)`.
 ///
@@ -44,6 +46,9 @@ pub fn normal_quantile(p: f64) -> Result<f64, MetricsError> {
         return Err(MetricsError::Invalid(format!(
             "normal quantile needs a probability strictly between 0 and 1, got {p}"
         )));
+    }
+    if p == 0.5 {
+        return Ok(0.0);
     }
     // 1 - p is exact for p >= 0.5, so the upper half reuses the lower tail without rounding.
     if p > 0.5 {

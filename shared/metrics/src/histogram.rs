@@ -40,7 +40,7 @@ const ONE_CLASS: &str = "only one class present in the actuals";
 /// share a bin. Measured on the FiveThirtyEight NBA forecasts (seasons 2019-20 to 2022-23, Elo
 /// and RAPTOR, 1,112 to 1,318 games each) against scikit-learn 1.9.1 on the raw scores, the
 /// largest errors were 1.1e-4 for ROC-AUC and 3.6e-4 for PR-AUC (average precision). The test
-/// `nba_binned_aucs_within_bound` holds both to 1e-3.
+/// `nba_binned_aucs_within_bound` checks both against 1e-3.
 ///
 /// **Serialised form.** Only non-empty bins are written, as columns: `gaps` (the first entry is
 /// the index of the first non-empty bin and each later entry is the distance from the previous
@@ -114,8 +114,8 @@ impl ScoreHistogram {
         check_probability("score", score)?;
         let edges = Self::edges();
 
-        // The logit gives the bin up to rounding; comparing with the stored edges then puts the
-        // score in the bin whose edges contain it, so `bin_index` and `edges` never disagree.
+        // The logit gives the bin up to rounding. Comparing with the stored edges then moves the
+        // score into the bin whose edges contain it, so `bin_index` and `edges` always agree.
         let logit = score.ln() - (-score).ln_1p();
         let position = (logit + LOGIT_LIMIT) * BINS_PER_LOGIT;
         let mut index = if position.is_nan() || position < 0.0 {

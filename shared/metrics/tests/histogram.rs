@@ -52,7 +52,7 @@ fn bin_index_agrees_with_edges() {
 }
 
 #[test]
-fn bin_index_puts_zero_and_one_in_outer_bins() {
+fn bin_index_zero_and_one_outer_bins() {
     assert_eq!(ScoreHistogram::bin_index(0.0).unwrap(), 0);
     assert_eq!(ScoreHistogram::bin_index(1.0).unwrap(), NUM_BINS - 1);
 }

@@ -133,7 +133,7 @@ impl StructuralComponents {
         let negative_all_ranks = select(&all_ranks, actuals, false);
 
         // A positive's rank among all scores minus its rank among positives counts the
-        // negatives below it, ties one half; the same holds for negatives with the roles swapped.
+        // negatives below it, ties one half. Negatives work the same way with the roles swapped.
         let positive = positive_all_ranks
             .iter()
             .zip(midranks(&positive_scores))

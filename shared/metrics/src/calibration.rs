@@ -138,7 +138,7 @@ impl CalibrationState {
         for bin in 0..CALIBRATION_BINS {
             if self.positive[bin] > self.count[bin] {
                 return Err(MetricsError::Invalid(format!(
-                    "calibration bin {bin} has {} positives but only {} records; the stored state is corrupt",
+                    "calibration bin {bin} has {} positives but only {} records, so the stored state is corrupt",
                     self.positive[bin], self.count[bin]
                 )));
             }

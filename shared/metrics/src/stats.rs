@@ -210,7 +210,7 @@ fn check_counts(name: &str, successes: u64, trials: u64) -> Result<(), MetricsEr
     }
     if successes > trials {
         return Err(MetricsError::Invalid(format!(
-            "{name} is {successes} but there are only {trials} trials; successes cannot exceed trials"
+            "{name} is {successes} but there are only {trials} trials, and successes cannot exceed trials"
         )));
     }
     Ok(())

@@ -38,7 +38,7 @@ pub fn average_precision_exact(scores: &[f64], actuals: &[bool]) -> Result<Metri
 pub(crate) fn exact_aucs(scores: &[f64], actuals: &[bool]) -> Result<(Metric, Metric), MetricsError> {
     if scores.len() != actuals.len() {
         return Err(MetricsError::Invalid(format!(
-            "scores has {} entries but actuals has {}; pass one actual per score",
+            "scores has {} entries but actuals has {}, so pass one actual per score",
             scores.len(),
             actuals.len()
         )));

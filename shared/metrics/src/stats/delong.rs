@@ -55,7 +55,7 @@ pub fn delong_test(
 ) -> Result<DeLongTest, MetricsError> {
     if baseline.len() != actuals.len() || candidate.len() != actuals.len() {
         return Err(MetricsError::Invalid(format!(
-            "baseline has {} scores, candidate {} and actuals {}; pass both versions' scores for the same examples",
+            "baseline has {} scores, candidate {} and actuals {}, so pass both versions' scores for the same examples",
             baseline.len(),
             candidate.len(),
             actuals.len()

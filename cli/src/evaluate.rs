@@ -1,5 +1,6 @@
 //! `mpt evaluate`: metrics of a CSV file of predictions and actuals, offline.
 
+mod comparison;
 mod report;
 mod rows;
 mod window;
@@ -14,8 +15,9 @@ use clap::{Args, ValueEnum};
 use mpt_metrics::binary::DEFAULT_THRESHOLD;
 use serde::Serialize;
 
+use comparison::parse_comparison;
 use report::{Group, WindowBounds};
-use rows::{parse_comparison, BinaryActual, Columns, Header, Record, Row};
+use rows::{BinaryActual, Columns, Header, Record, Row};
 use window::{format_timestamp, parse_window, Window};
 
 /// The kind of model being evaluated.

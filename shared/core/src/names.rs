@@ -2,7 +2,7 @@
 
 /// Every metric name the code can publish: the JSON keys of the task metrics, plus the volume,
 /// latency and value metrics every task has. `MPT_PUBLISHED_METRICS` chooses among them, and
-/// the template check holds the dashboard to them.
+/// the template check tests the dashboard against them.
 pub const PUBLISHABLE_METRICS: &[&str] = &[
     // binary classification
     "accuracy",
@@ -40,9 +40,9 @@ pub const PUBLISHABLE_METRICS: &[&str] = &[
     "mean_error",
     "max_error",
     // drift of the score distribution against the reference period
-    // NOTE: only `psi` is a name the API already uses (in monitor rules); `ks` and
-    // `js_distance` follow the statistics the drift module computes and change here if it
-    // keys them otherwise.
+    // NOTE: only `psi` is a name the API already uses, in monitor rules. `ks` and
+    // `js_distance` name the other statistics the drift module computes, and change here if
+    // that module keys them otherwise.
     "psi",
     "ks",
     "js_distance",
@@ -76,7 +76,10 @@ mod tests {
     #[test]
     fn default_published_metrics_are_publishable() {
         for name in DEFAULT_PUBLISHED_METRICS {
-            assert!(is_publishable(name), "{name} is published by default but is not a known metric");
+            assert!(
+                is_publishable(name),
+                "{name} is published by default but is not a known metric"
+            );
         }
     }
 

@@ -104,6 +104,31 @@ fn environment_has_no_unknown_mpt_vars() {
 }
 
 #[test]
+fn environment_refers_to_stack_resources() {
+    let expected = [
+        ("MPT_TABLE", "Table"),
+        ("MPT_TOPIC_ARN", "AlertTopic"),
+        ("MPT_NAMESPACE", "MetricsNamespace"),
+        ("MPT_WINDOWS", "Windows"),
+        ("MPT_RETENTION_DAYS", "RetentionDays"),
+        ("MPT_PUBLISHED_METRICS", "PublishedMetrics"),
+        ("MPT_DEFAULT_MONITORS", "DefaultMonitors"),
+    ];
+    let template = Template::load();
+    for (id, function) in template.resources_of_type("AWS::Serverless::Function") {
+        let variables = template.environment(function);
+        for (name, target) in expected {
+            let reference = variables.get(name).and_then(|value| intrinsic_argument(value, "Ref"));
+            assert_eq!(
+                reference.and_then(Value::as_str),
+                Some(target),
+                "{id}: {name} is not a !Ref {target}"
+            );
+        }
+    }
+}
+
+#[test]
 fn dashboard_url_names_the_dashboard() {
     let template = Template::load();
     let dashboard = template.resource("Dashboard");

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod iam;
+pub mod names;
 pub mod time;
 
 pub use config::Config;

@@ -115,7 +115,13 @@ pub fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Header), Evaluat
         .map_err(cannot_read)?
         .iter()
         .map(str::to_string)
-        .collect();
+        .collect::<Vec<String>>();
+    if names.is_empty() {
+        return Err(EvaluateError::Input(format!(
+            "{} has no header row, because it is empty or blank; give a CSV file whose first line names the columns",
+            path.display()
+        )));
+    }
     Ok((reader, Header { names }))
 }
 

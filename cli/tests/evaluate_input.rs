@@ -6,6 +6,8 @@ use std::{
     process::{Command, Output},
 };
 
+use serde_json::Value;
+
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mpt"))
         .arg("evaluate")
@@ -23,6 +25,12 @@ fn write_file(name: &str, content: &[u8]) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn first_line(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().next().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|error| panic!("invalid JSON line {line:?}: {error}"))
 }
 
 fn binary(path: &str) -> Output {
@@ -49,4 +57,36 @@ fn empty_file_message_says_no_header() {
     let path = write_file("empty_message", b"");
     let message = stderr(&binary(&path));
     assert!(message.contains("has no header row"), "{message}");
+}
+
+#[test]
+fn non_utf8_in_unread_column_is_ignored() {
+    let path = write_file("latin1_unread", b"score,label,team\n0.8,1,Montr\xe9al\n0.3,0,Boston\n");
+    let output = binary(&path);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(first_line(&output)["count"], 2);
+}
+
+#[test]
+fn non_utf8_in_unread_header_is_ignored() {
+    let path = write_file("latin1_header", b"score,label,\xe9quipe\n0.8,1,x\n0.3,0,y\n");
+    let output = binary(&path);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(first_line(&output)["count"], 2);
+}
+
+#[test]
+fn non_utf8_in_read_column_exits_1() {
+    let path = write_file("latin1_read", b"score,label\n0.8,1\n0.3,\xff\n");
+    assert_eq!(binary(&path).status.code(), Some(1));
+}
+
+#[test]
+fn non_utf8_message_names_row_and_column() {
+    let path = write_file("latin1_message", b"score,label\n0.8,1\n0.3,\xff\n");
+    let message = stderr(&binary(&path));
+    assert!(
+        message.contains("row 2 (line 3): column \"label\" is not valid UTF-8"),
+        "{message}"
+    );
 }

@@ -48,6 +48,24 @@ pub enum Columns {
     Regression { prediction: Column, actual: Column },
 }
 
+impl Columns {
+    /// Lists every column the task reads.
+    pub fn read(&self) -> Vec<&Column> {
+        match self {
+            Columns::Binary { prediction, actual } => match actual {
+                BinaryActual::Column(column) => vec![prediction, column],
+                BinaryActual::Comparison { left, right, .. } => vec![prediction, left, right],
+            },
+            Columns::MulticlassLabels { prediction, actual } | Columns::Regression { prediction, actual } => {
+                vec![prediction, actual]
+            }
+            Columns::MulticlassProbabilities {
+                probabilities, actual, ..
+            } => probabilities.iter().chain([actual]).collect(),
+        }
+    }
+}
+
 /// The model output of a multiclass row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClassOutput {
@@ -110,11 +128,13 @@ pub fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Header), Evaluat
         .has_headers(true)
         .from_path(path)
         .map_err(cannot_read)?;
+    // Names that are not UTF-8 are kept with replacement characters, so that a column the run
+    // does not read cannot stop it.
     let names = reader
-        .headers()
+        .byte_headers()
         .map_err(cannot_read)?
         .iter()
-        .map(str::to_string)
+        .map(|name| String::from_utf8_lossy(name).into_owned())
         .collect::<Vec<String>>();
     if names.is_empty() {
         return Err(EvaluateError::Input(format!(
@@ -132,15 +152,33 @@ pub fn read_rows(
     columns: &Columns,
     timestamp: Option<&Column>,
 ) -> Result<Vec<Row>, EvaluateError> {
+    let mut read_columns = columns.read();
+    read_columns.extend(timestamp);
     let mut rows = Vec::new();
-    for (index, result) in reader.records().enumerate() {
+    for (index, result) in reader.byte_records().enumerate() {
         let record = result.map_err(|error| {
             EvaluateError::Input(format!("cannot read {}: {error}; fix the CSV row", path.display()))
         })?;
         let line = record.position().map_or(index as u64 + 2, csv::Position::line);
+        let row = index + 1;
+
+        // Only the columns the run reads must be UTF-8, so the others are left empty here.
+        let mut fields = vec![""; record.len()];
+        for column in &read_columns {
+            let bytes = record.get(column.index).unwrap_or_default();
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                EvaluateError::Input(format!(
+                    "row {row} (line {line}): column {:?} is not valid UTF-8 text; save the file as UTF-8",
+                    column.name
+                ))
+            })?;
+            if let Some(field) = fields.get_mut(column.index) {
+                *field = text;
+            }
+        }
         let cells = Cells {
-            record: &record,
-            row: index + 1,
+            fields: &fields,
+            row,
             line,
         };
         let timestamp_secs = timestamp.map(|column| cells.timestamp(column)).transpose()?;
@@ -154,7 +192,8 @@ pub fn read_rows(
 
 /// The cells of one data row, with its position for error messages.
 struct Cells<'a> {
-    record: &'a csv::StringRecord,
+    /// The text of the columns the run reads, by position. Every other entry is empty.
+    fields: &'a [&'a str],
     /// 1-based data row number; the header is not counted.
     row: usize,
     /// 1-based line in the file.
@@ -163,7 +202,7 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     fn get(&self, column: &Column) -> &str {
-        self.record.get(column.index).unwrap_or("").trim()
+        self.fields.get(column.index).copied().unwrap_or("").trim()
     }
 
     fn invalid(&self, column: &Column, value: &str, problem: &str) -> EvaluateError {

@@ -90,3 +90,27 @@ fn non_utf8_message_names_row_and_column() {
         "{message}"
     );
 }
+
+#[test]
+fn header_names_are_trimmed() {
+    let path = write_file("header_spaces", b"score, label\n0.8, 1\n0.3, 0\n");
+    let output = binary(&path);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(first_line(&output)["count"], 2);
+}
+
+#[test]
+fn repeated_header_name_exits_2() {
+    let path = write_file("repeated_header", b"score,score,label\n0.8,0.1,1\n");
+    assert_eq!(binary(&path).status.code(), Some(2));
+}
+
+#[test]
+fn repeated_header_message_names_column() {
+    let path = write_file("repeated_header_message", b"score,score,label\n0.8,0.1,1\n");
+    let message = stderr(&binary(&path));
+    assert!(
+        message.contains("column \"score\" appears 2 times in the header"),
+        "{message}"
+    );
+}

@@ -102,7 +102,17 @@ pub struct Header {
 
 impl Header {
     /// Finds `name` in the header, or returns a usage error listing the columns there are.
+    ///
+    /// A name that appears more than once is a usage error too, because the flag cannot say
+    /// which of the columns it means.
     pub fn column(&self, name: &str, flag: &str) -> Result<Column, EvaluateError> {
+        let copies = self.names.iter().filter(|header| *header == name).count();
+        if copies > 1 {
+            return Err(EvaluateError::Usage(format!(
+                "column {name:?} appears {copies} times in the header, so {flag} {name:?} is ambiguous; \
+                 rename the columns so that each name appears once"
+            )));
+        }
         match self.names.iter().position(|header| header == name) {
             Some(index) => Ok(Column {
                 name: name.to_string(),
@@ -128,13 +138,14 @@ pub fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Header), Evaluat
         .has_headers(true)
         .from_path(path)
         .map_err(cannot_read)?;
-    // Names that are not UTF-8 are kept with replacement characters, so that a column the run
-    // does not read cannot stop it.
+    // Names are trimmed as cells are, so `score, label` names the column `label`. Names that
+    // are not UTF-8 are kept with replacement characters, so a column the run does not read
+    // cannot stop it.
     let names = reader
         .byte_headers()
         .map_err(cannot_read)?
         .iter()
-        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .map(|name| String::from_utf8_lossy(name).trim().to_string())
         .collect::<Vec<String>>();
     if names.is_empty() {
         return Err(EvaluateError::Input(format!(

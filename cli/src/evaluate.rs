@@ -255,10 +255,11 @@ fn comparison_actual(comparison: &str, header: &Header) -> Result<BinaryActual, 
 
 fn probability_columns(pairs: &[String], header: &Header) -> Result<(Vec<String>, Vec<rows::Column>), EvaluateError> {
     let mut classes: Vec<String> = Vec::new();
-    let mut columns = Vec::new();
+    let mut columns: Vec<rows::Column> = Vec::new();
     for pair in pairs {
         let Some((label, name)) = pair
             .split_once('=')
+            .map(|(label, name)| (label.trim(), name.trim()))
             .filter(|(label, name)| !label.is_empty() && !name.is_empty())
         else {
             return Err(EvaluateError::Usage(format!(
@@ -270,8 +271,14 @@ fn probability_columns(pairs: &[String], header: &Header) -> Result<(Vec<String>
                 "class {label:?} appears twice in --prob-cols; name each class once"
             )));
         }
+        let column = header.column(name, "--prob-cols")?;
+        if columns.iter().any(|known| known.index == column.index) {
+            return Err(EvaluateError::Usage(format!(
+                "column {name:?} appears twice in --prob-cols; give each class its own probability column"
+            )));
+        }
         classes.push(label.to_string());
-        columns.push(header.column(name, "--prob-cols")?);
+        columns.push(column);
     }
     if classes.len() < 2 {
         return Err(EvaluateError::Usage(

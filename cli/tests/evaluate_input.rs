@@ -46,6 +46,19 @@ fn binary(path: &str) -> Output {
     ])
 }
 
+fn multiclass(path: &str, prob_cols: &str) -> Output {
+    run(&[
+        "--input",
+        path,
+        "--task",
+        "multiclass",
+        "--actual-col",
+        "result",
+        "--prob-cols",
+        prob_cols,
+    ])
+}
+
 #[test]
 fn empty_file_exits_1() {
     let path = write_file("empty", b"");
@@ -113,4 +126,18 @@ fn repeated_header_message_names_column() {
         message.contains("column \"score\" appears 2 times in the header"),
         "{message}"
     );
+}
+
+#[test]
+fn prob_cols_spaces_are_trimmed() {
+    let path = write_file("prob_cols_spaces", b"result,p1,p2,p3\nA,0.2,0.3,0.5\nH,0.6,0.3,0.1\n");
+    let output = multiclass(&path, "H = p1, D = p2, A = p3");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(first_line(&output)["accuracy"], 1.0);
+}
+
+#[test]
+fn prob_cols_shared_column_exits_2() {
+    let path = write_file("prob_cols_shared", b"result,p1,p2\nH,0.5,0.5\n");
+    assert_eq!(multiclass(&path, "H=p1,A=p1").status.code(), Some(2));
 }

@@ -41,7 +41,11 @@ pub enum Task {
   mpt evaluate --input sales.csv --task regression --prediction-col yhat --actual-col y --timestamp-col date --window 7d
 
 Rows whose actual or prediction cell is empty are skipped and counted in \"skipped\". A value that
-cannot be read stops the run with exit status 1 and names the row, column and value.")]
+cannot be read stops the run with exit status 1 and names the row, column and value.
+
+The multiclass confusion matrix has one row per actual class and one column per predicted class.
+With --prob-cols the classes are in the order given there. With --prediction-col they are the
+labels found in the file, sorted as text, so \"10\" comes before \"9\".")]
 pub struct EvaluateArgs {
     /// CSV file with a header row.
     #[arg(long, value_name = "FILE.csv")]

@@ -1,5 +1,5 @@
-//! `mpt evaluate` on CSV files as they come from other tools: empty files, spaces around
-//! names, repeated header names and text that is not UTF-8.
+//! `mpt evaluate` on CSV files as they come from other tools (empty files, spaces around
+//! names, repeated header names, text that is not UTF-8), and what its help says of the output.
 
 use std::{
     path::Path,
@@ -140,4 +140,10 @@ fn prob_cols_spaces_are_trimmed() {
 fn prob_cols_shared_column_exits_2() {
     let path = write_file("prob_cols_shared", b"result,p1,p2\nH,0.5,0.5\n");
     assert_eq!(multiclass(&path, "H=p1,A=p1").status.code(), Some(2));
+}
+
+#[test]
+fn help_states_confusion_matrix_order() {
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    assert!(help.contains("sorted as text"), "{help}");
 }

@@ -13,7 +13,9 @@
 //! - `r2` is null when every actual is the same value. scikit-learn returns 1.0 or 0.0 there
 //!   (`force_finite=True`), which reads like a perfect or a useless model.
 //! - `mape` skips records whose actual is zero and counts them in `mape_skipped`. scikit-learn
-//!   divides by `f64::EPSILON` instead, which turns one zero actual into an error of about 1e15.
+//!   divides by `max(|actual|, f64::EPSILON)` instead, which turns one zero actual into an error
+//!   of about 1e15. The same floor makes its value differ from ours when a non-zero actual is
+//!   below `f64::EPSILON` (about 2.2e-16) in magnitude, where we divide by the actual itself.
 
 use serde::{Deserialize, Serialize};
 

@@ -105,6 +105,22 @@ fn non_utf8_message_names_row_and_column() {
 }
 
 #[test]
+fn short_row_exits_1() {
+    let path = write_file("short_row", b"score,label\n0.8,1\n0.3\n");
+    assert_eq!(binary(&path).status.code(), Some(1));
+}
+
+#[test]
+fn short_row_message_names_row_and_lengths() {
+    let path = write_file("short_row_message", b"score,label\n0.8,1\n0.3\n");
+    let message = stderr(&binary(&path));
+    assert!(
+        message.contains("row 2 (line 3) has 1 field but the header has 2"),
+        "{message}"
+    );
+}
+
+#[test]
 fn header_names_are_trimmed() {
     let path = write_file("header_spaces", b"score, label\n0.8, 1\n0.3, 0\n");
     let output = binary(&path);

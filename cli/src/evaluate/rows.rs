@@ -167,11 +167,9 @@ pub fn read_rows(
     read_columns.extend(timestamp);
     let mut rows = Vec::new();
     for (index, result) in reader.byte_records().enumerate() {
-        let record = result.map_err(|error| {
-            EvaluateError::Input(format!("cannot read {}: {error}; fix the CSV row", path.display()))
-        })?;
-        let line = record.position().map_or(index as u64 + 2, csv::Position::line);
         let row = index + 1;
+        let record = result.map_err(|error| unreadable_row(path, row, error))?;
+        let line = record.position().map_or(index as u64 + 2, csv::Position::line);
 
         // Only the columns the run reads must be UTF-8, so the others are left empty here.
         let mut fields = vec![""; record.len()];
@@ -199,6 +197,24 @@ pub fn read_rows(
         });
     }
     Ok(rows)
+}
+
+/// Describes a row the CSV reader rejected. `row` is its 1-based data row number.
+fn unreadable_row(path: &Path, row: usize, error: csv::Error) -> EvaluateError {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+            // The reader compares every row with the header, the first record it read.
+            let line = pos
+                .as_ref()
+                .map_or(String::new(), |pos| format!(" (line {})", pos.line()));
+            let fields = if *len == 1 { "field" } else { "fields" };
+            EvaluateError::Input(format!(
+                "row {row}{line} has {len} {fields} but the header has {expected_len}; give every row one \
+                 field per column, and check for a quote (\") that is not closed"
+            ))
+        }
+        _ => EvaluateError::Input(format!("cannot read {}: {error}; fix the CSV row", path.display())),
+    }
 }
 
 /// The cells of one data row, with its position for error messages.

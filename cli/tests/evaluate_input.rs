@@ -1,5 +1,6 @@
 //! `mpt evaluate` on CSV files as they come from other tools (empty files, spaces around
-//! names, repeated header names, text that is not UTF-8), and what its help says of the output.
+//! names, repeated header names, text that is not UTF-8), and what its help states about the
+//! output.
 
 use std::{
     path::Path,
@@ -66,7 +67,7 @@ fn empty_file_exits_1() {
 }
 
 #[test]
-fn empty_file_message_says_no_header() {
+fn empty_file_message_names_missing_header() {
     let path = write_file("empty_message", b"");
     let message = stderr(&binary(&path));
     assert!(message.contains("has no header row"), "{message}");

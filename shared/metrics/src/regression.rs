@@ -171,8 +171,8 @@ impl RegressionState {
         let mse = self.sum_squared_error.value() / count;
         let shifted = self.sum_shifted_actual.value();
         let squared_deviations = self.sum_squared_shifted_actual.value() - shifted * shifted / count;
-        // Squares past f64::MAX make the spread infinite or NaN, which says nothing about
-        // whether the actuals vary.
+        // Squares past f64::MAX make the spread infinite or NaN, and such a spread does not
+        // show whether the actuals vary.
         let r2 = if !squared_deviations.is_finite() {
             Metric::Undefined(SPREAD_OVERFLOW)
         } else if squared_deviations > 0.0 {

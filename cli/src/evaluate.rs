@@ -41,7 +41,11 @@ pub enum Task {
   mpt evaluate --input sales.csv --task regression --prediction-col yhat --actual-col y --timestamp-col date --window 7d
 
 Rows whose actual or prediction cell is empty are skipped and counted in \"skipped\". A value that
-cannot be read stops the run with exit status 1 and names the row, column and value.")]
+cannot be read stops the run with exit status 1 and names the row, column and value.
+
+The multiclass confusion matrix has one row per actual class and one column per predicted class.
+With --prob-cols the classes are in the order given there. With --prediction-col they are the
+labels found in the file, sorted as text, so \"10\" comes before \"9\".")]
 pub struct EvaluateArgs {
     /// CSV file with a header row.
     #[arg(long, value_name = "FILE.csv")]
@@ -255,10 +259,11 @@ fn comparison_actual(comparison: &str, header: &Header) -> Result<BinaryActual, 
 
 fn probability_columns(pairs: &[String], header: &Header) -> Result<(Vec<String>, Vec<rows::Column>), EvaluateError> {
     let mut classes: Vec<String> = Vec::new();
-    let mut columns = Vec::new();
+    let mut columns: Vec<rows::Column> = Vec::new();
     for pair in pairs {
         let Some((label, name)) = pair
             .split_once('=')
+            .map(|(label, name)| (label.trim(), name.trim()))
             .filter(|(label, name)| !label.is_empty() && !name.is_empty())
         else {
             return Err(EvaluateError::Usage(format!(
@@ -270,8 +275,14 @@ fn probability_columns(pairs: &[String], header: &Header) -> Result<(Vec<String>
                 "class {label:?} appears twice in --prob-cols; name each class once"
             )));
         }
+        let column = header.column(name, "--prob-cols")?;
+        if columns.iter().any(|known| known.index == column.index) {
+            return Err(EvaluateError::Usage(format!(
+                "column {name:?} appears twice in --prob-cols; give each class its own probability column"
+            )));
+        }
         classes.push(label.to_string());
-        columns.push(header.column(name, "--prob-cols")?);
+        columns.push(column);
     }
     if classes.len() < 2 {
         return Err(EvaluateError::Usage(

@@ -48,6 +48,24 @@ pub enum Columns {
     Regression { prediction: Column, actual: Column },
 }
 
+impl Columns {
+    /// Lists every column the task reads.
+    pub fn read(&self) -> Vec<&Column> {
+        match self {
+            Columns::Binary { prediction, actual } => match actual {
+                BinaryActual::Column(column) => vec![prediction, column],
+                BinaryActual::Comparison { left, right, .. } => vec![prediction, left, right],
+            },
+            Columns::MulticlassLabels { prediction, actual } | Columns::Regression { prediction, actual } => {
+                vec![prediction, actual]
+            }
+            Columns::MulticlassProbabilities {
+                probabilities, actual, ..
+            } => probabilities.iter().chain([actual]).collect(),
+        }
+    }
+}
+
 /// The model output of a multiclass row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClassOutput {
@@ -84,7 +102,17 @@ pub struct Header {
 
 impl Header {
     /// Finds `name` in the header, or returns a usage error listing the columns there are.
+    ///
+    /// A name that appears more than once is a usage error too, because the flag cannot say
+    /// which of the columns it means.
     pub fn column(&self, name: &str, flag: &str) -> Result<Column, EvaluateError> {
+        let copies = self.names.iter().filter(|header| *header == name).count();
+        if copies > 1 {
+            return Err(EvaluateError::Usage(format!(
+                "column {name:?} appears {copies} times in the header, so {flag} {name:?} is ambiguous; \
+                 rename the columns so that each name appears once"
+            )));
+        }
         match self.names.iter().position(|header| header == name) {
             Some(index) => Ok(Column {
                 name: name.to_string(),
@@ -110,12 +138,21 @@ pub fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Header), Evaluat
         .has_headers(true)
         .from_path(path)
         .map_err(cannot_read)?;
+    // Names are trimmed as cells are, so `score, label` names the column `label`. Names that
+    // are not UTF-8 are kept with replacement characters, so a column the run does not read
+    // cannot stop it.
     let names = reader
-        .headers()
+        .byte_headers()
         .map_err(cannot_read)?
         .iter()
-        .map(str::to_string)
-        .collect();
+        .map(|name| String::from_utf8_lossy(name).trim().to_string())
+        .collect::<Vec<String>>();
+    if names.is_empty() {
+        return Err(EvaluateError::Input(format!(
+            "{} has no header row, because it is empty or blank; give a CSV file whose first line names the columns",
+            path.display()
+        )));
+    }
     Ok((reader, Header { names }))
 }
 
@@ -126,15 +163,31 @@ pub fn read_rows(
     columns: &Columns,
     timestamp: Option<&Column>,
 ) -> Result<Vec<Row>, EvaluateError> {
+    let mut read_columns = columns.read();
+    read_columns.extend(timestamp);
     let mut rows = Vec::new();
-    for (index, result) in reader.records().enumerate() {
-        let record = result.map_err(|error| {
-            EvaluateError::Input(format!("cannot read {}: {error}; fix the CSV row", path.display()))
-        })?;
+    for (index, result) in reader.byte_records().enumerate() {
+        let row = index + 1;
+        let record = result.map_err(|error| unreadable_row(path, row, error))?;
         let line = record.position().map_or(index as u64 + 2, csv::Position::line);
+
+        // Only the columns the run reads must be UTF-8, so the others are left empty here.
+        let mut fields = vec![""; record.len()];
+        for column in &read_columns {
+            let bytes = record.get(column.index).unwrap_or_default();
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                EvaluateError::Input(format!(
+                    "row {row} (line {line}): column {:?} is not valid UTF-8 text; save the file as UTF-8",
+                    column.name
+                ))
+            })?;
+            if let Some(field) = fields.get_mut(column.index) {
+                *field = text;
+            }
+        }
         let cells = Cells {
-            record: &record,
-            row: index + 1,
+            fields: &fields,
+            row,
             line,
         };
         let timestamp_secs = timestamp.map(|column| cells.timestamp(column)).transpose()?;
@@ -146,9 +199,28 @@ pub fn read_rows(
     Ok(rows)
 }
 
+/// Describes a row the CSV reader rejected. `row` is its 1-based data row number.
+fn unreadable_row(path: &Path, row: usize, error: csv::Error) -> EvaluateError {
+    match error.kind() {
+        csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+            // The reader compares every row with the header, the first record it read.
+            let line = pos
+                .as_ref()
+                .map_or(String::new(), |pos| format!(" (line {})", pos.line()));
+            let fields = if *len == 1 { "field" } else { "fields" };
+            EvaluateError::Input(format!(
+                "row {row}{line} has {len} {fields} but the header has {expected_len}; give every row one \
+                 field per column, and check for a quote (\") that is not closed"
+            ))
+        }
+        _ => EvaluateError::Input(format!("cannot read {}: {error}; fix the CSV row", path.display())),
+    }
+}
+
 /// The cells of one data row, with its position for error messages.
 struct Cells<'a> {
-    record: &'a csv::StringRecord,
+    /// The text of the columns the run reads, by position. Every other entry is empty.
+    fields: &'a [&'a str],
     /// 1-based data row number; the header is not counted.
     row: usize,
     /// 1-based line in the file.
@@ -157,7 +229,7 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     fn get(&self, column: &Column) -> &str {
-        self.record.get(column.index).unwrap_or("").trim()
+        self.fields.get(column.index).copied().unwrap_or("").trim()
     }
 
     fn invalid(&self, column: &Column, value: &str, problem: &str) -> EvaluateError {

@@ -14,7 +14,9 @@
 //! - `roc_auc_ovr_macro` = mean over classes k of the ROC-AUC with which the probability of k
 //!   separates the records of class k from the rest, as `roc_auc_score(multi_class="ovr",
 //!   average="macro")` computes it. It is null when a class never occurs among the actuals,
-//!   where scikit-learn raises an error.
+//!   where scikit-learn raises an error. With two classes scikit-learn returns the binary
+//!   ROC-AUC of the second class's probability, which equals this mean only when every row's
+//!   probabilities sum to exactly 1.
 //!
 //! An undefined per-class value (precision of a class never predicted, recall of a class that
 //! never occurred) is null, where scikit-learn reports 0 with a warning. The averages still

@@ -13,7 +13,9 @@
 //! - `r2` is null when every actual is the same value. scikit-learn returns 1.0 or 0.0 there
 //!   (`force_finite=True`), which reads like a perfect or a useless model.
 //! - `mape` skips records whose actual is zero and counts them in `mape_skipped`. scikit-learn
-//!   divides by `f64::EPSILON` instead, which turns one zero actual into an error of about 1e15.
+//!   divides by `max(|actual|, f64::EPSILON)` instead, which turns one zero actual into an error
+//!   of about 1e15. The same floor makes its value differ from ours when a non-zero actual is
+//!   below `f64::EPSILON` (about 2.2e-16) in magnitude, where we divide by the actual itself.
 
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +68,8 @@ const NO_RECORDS: &str = "no records in the window";
 const CONSTANT_ACTUALS: &str = "every actual is the same value, so R² has no variance to explain";
 const ALL_ACTUALS_ZERO: &str = "every actual is zero, so no percentage error is defined";
 const OVERFLOW: &str = "an error is too large for a 64-bit float; rescale the predictions and actuals";
+const SPREAD_OVERFLOW: &str =
+    "the spread of the actuals is too large for a 64-bit float; rescale the predictions and actuals";
 
 impl RegressionState {
     /// Creates an empty state.
@@ -167,7 +171,11 @@ impl RegressionState {
         let mse = self.sum_squared_error.value() / count;
         let shifted = self.sum_shifted_actual.value();
         let squared_deviations = self.sum_squared_shifted_actual.value() - shifted * shifted / count;
-        let r2 = if squared_deviations > 0.0 {
+        // Squares past f64::MAX make the spread infinite or NaN, and such a spread does not
+        // show whether the actuals vary.
+        let r2 = if !squared_deviations.is_finite() {
+            Metric::Undefined(SPREAD_OVERFLOW)
+        } else if squared_deviations > 0.0 {
             Metric::finite_or(1.0 - self.sum_squared_error.value() / squared_deviations, OVERFLOW)
         } else {
             Metric::Undefined(CONSTANT_ACTUALS)

@@ -147,6 +147,13 @@ fn regression_empty_is_null() {
 }
 
 #[test]
+fn regression_r2_overflow_names_overflow() {
+    let metrics = state_of(&[1e200, -1e200], &[0.0, 0.0]).compute();
+    let reason = metrics.r2.reason().unwrap_or_default();
+    assert!(reason.contains("too large"), "{reason}");
+}
+
+#[test]
 fn regression_serde_round_trip() {
     let (actual, prediction) = records(&load("regression")[0]);
     let state = state_of(&actual, &prediction);

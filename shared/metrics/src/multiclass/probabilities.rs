@@ -92,6 +92,11 @@ pub(super) fn macro_average(aucs: impl IntoIterator<Item = Metric>) -> Metric {
 /// probability of k and separates the records of class k from all others. This equals
 /// scikit-learn's `roc_auc_score(multi_class="ovr", average="macro")`. The result is undefined
 /// when a class never occurs among the actuals or is the only class that occurs.
+///
+/// NOTE: with two classes scikit-learn takes only the second class's probability and returns
+/// its binary ROC-AUC. The mean here equals that value only when every row's two
+/// probabilities sum to exactly 1, so rows that sum to 1 within the accepted
+/// [`PROBABILITY_SUM_TOLERANCE`] but not exactly can give a different value.
 pub fn roc_auc_ovr_macro_exact(
     probabilities: &[Vec<f64>],
     actuals: &[usize],

@@ -140,7 +140,8 @@ pub struct MonitorError {
     pub reason: String,
 }
 
-const FIELDS: &[&str] = &[
+/// Every field a monitor rule may hold.
+pub const MONITOR_FIELDS: &[&str] = &[
     "name",
     "kind",
     "metric",
@@ -196,10 +197,10 @@ fn parse_rule(index: usize, value: &Value) -> Result<MonitorRule, MonitorError> 
     let object = value
         .as_object()
         .ok_or_else(|| error("monitors", "each rule must be a JSON object".into()))?;
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = object.keys().find(|k| !MONITOR_FIELDS.contains(&k.as_str())) {
         return Err(error(
             unknown,
-            format!("unknown field; accepted fields are {}", FIELDS.join(", ")),
+            format!("unknown field; accepted fields are {}", MONITOR_FIELDS.join(", ")),
         ));
     }
 

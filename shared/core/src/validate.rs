@@ -405,7 +405,8 @@ fn bet(value: &Value) -> Result<Bet, FieldError> {
     Ok(Bet { side, odds, stake })
 }
 
-const PREDICTION_FIELDS: &[&str] = &[
+/// Every field a prediction record may hold.
+pub const PREDICTION_FIELDS: &[&str] = &[
     "id",
     "version",
     "timestamp",

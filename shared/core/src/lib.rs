@@ -5,8 +5,19 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod http;
 pub mod iam;
 pub mod names;
+pub mod ingest;
+pub mod model;
+pub mod monitor;
+pub mod record;
+pub mod store;
 pub mod time;
+pub mod validate;
 
 pub use config::Config;
+pub use model::{ModelConfig, Task};
+pub use monitor::{MonitorKind, MonitorRule};
+pub use record::{ActualRecord, ActualValue, BatchResponse, Bet, PredictionRecord, PredictionValue};
+pub use store::{Store, StoreError};

@@ -7,5 +7,6 @@
 pub mod config;
 pub mod iam;
 pub mod time;
+pub mod window_plan;
 
 pub use config::Config;

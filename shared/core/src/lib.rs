@@ -4,8 +4,10 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod cloudwatch;
 pub mod config;
 pub mod iam;
+pub mod snapshot;
 pub mod time;
 pub mod window_plan;
 

@@ -4,7 +4,9 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod cloudwatch;
+pub mod compute;
 pub mod config;
 pub mod iam;
 pub mod model;

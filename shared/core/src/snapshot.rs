@@ -86,6 +86,10 @@ pub struct Snapshot {
     /// Counts behind the metrics that significance tests use.
     #[serde(default)]
     pub counts: BTreeMap<String, SampleCounts>,
+    /// Largest possible difference between a binned metric (`roc_auc`, `pr_auc`,
+    /// `roc_auc_ovr_macro`) and its exact value on the raw scores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_bounds: BTreeMap<String, f64>,
 }
 
 /// Names of the quantiles in `metrics.latency_ms`, and the CloudWatch metric each one is.
@@ -157,6 +161,7 @@ mod tests {
             intervals: BTreeMap::new(),
             reasons: BTreeMap::from([("precision".to_string(), "no predicted positives".to_string())]),
             counts: BTreeMap::new(),
+            error_bounds: BTreeMap::new(),
         }
     }
 

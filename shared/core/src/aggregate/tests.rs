@@ -330,7 +330,9 @@ fn worst_case_aggregate(config: &ModelConfig) -> Aggregate {
         let score = (edges[bin] + edges[bin + 1]) / 2.0;
         // Counts from a 64-bit mix of the bin, so they do not compress better than real ones.
         let count = |salt: u64| {
-            let mixed = (bin as u64 * 3 + salt).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+            let mixed = (bin as u64 * 3 + salt)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                .rotate_left(29);
             1 + (mixed.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 40) as usize % 300
         };
         for _ in 0..count(1) {
@@ -366,7 +368,11 @@ fn worst_case_aggregate_fits_one_item() {
     let aggregate = worst_case_aggregate(&binary_config());
     let body = encode_body(&aggregate).unwrap();
     let json = serde_json::to_vec(&aggregate).unwrap();
-    println!("worst-case aggregate: {} bytes of JSON, {} compressed", json.len(), body.len());
+    println!(
+        "worst-case aggregate: {} bytes of JSON, {} compressed",
+        json.len(),
+        body.len()
+    );
     assert!(body.len() < MAX_BODY_BYTES, "{} bytes", body.len());
 }
 

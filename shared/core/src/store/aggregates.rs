@@ -474,7 +474,10 @@ mod tests {
             .iter()
             .map(|item| ItemReader::new(item).string("sk").unwrap())
             .collect();
-        assert_eq!(kept, vec!["S#k#H#2023-06-12T17", "S#k#H#2023-06-12T17#1", "S#k#H#2023-06-12T18"]);
+        assert_eq!(
+            kept,
+            vec!["S#k#H#2023-06-12T17", "S#k#H#2023-06-12T17#1", "S#k#H#2023-06-12T18"]
+        );
     }
 
     #[test]

@@ -240,3 +240,6 @@ pub async fn window_metrics(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

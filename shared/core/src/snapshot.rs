@@ -81,7 +81,7 @@ pub struct Snapshot {
     pub samples: BTreeMap<String, u64>,
     /// 95% Wilson score intervals of the proportion metrics.
     pub intervals: BTreeMap<String, [f64; 2]>,
-    /// Why each null metric is undefined.
+    /// Reason each null metric is undefined, by metric name.
     pub reasons: BTreeMap<String, String>,
     /// Counts behind the metrics that significance tests use.
     #[serde(default)]
@@ -98,7 +98,7 @@ pub const LATENCY_METRICS: &[(&str, &str)] = &[("latency_p50_ms", "p50"), ("late
 impl Snapshot {
     /// Returns the numeric value of a metric by its CloudWatch or history name, when defined.
     ///
-    /// Besides the keys of `metrics`, this knows `predictions`, `labelled`, `label_coverage`,
+    /// Besides the keys of `metrics`, this reads `predictions`, `labelled`, `label_coverage`,
     /// `latency_p50_ms` and `latency_p99_ms`, and the drift statistics inside `metrics.drift`.
     pub fn value(&self, name: &str) -> Option<f64> {
         match name {

@@ -39,7 +39,7 @@ const MULTICLASS_METRICS: [&str; 10] = [
     "roc_auc_ovr_macro",
 ];
 
-/// What a snapshot describes: the model, version, window, bounds and optional segment.
+/// The model, version, window, bounds and optional segment a snapshot describes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotScope {
     /// Model name.

@@ -220,7 +220,7 @@ pub async fn window_metrics(
         .find(|snapshot| snapshot.segment.as_deref() == Some(wanted.as_str()))
     {
         Some(snapshot) => Ok(snapshot.clone()),
-        // No prediction carried this value: an empty snapshot says so, with null metrics.
+        // No prediction carried this value, so its snapshot is empty, with null metrics.
         None => {
             let empty = crate::aggregate::Aggregate::empty(&config).map_err(|error| StoreError::Corrupt {
                 key: model.to_string(),

@@ -112,7 +112,8 @@ fn proportions_carry_counts_and_intervals() {
     let accuracy = snapshot.value("accuracy").unwrap();
     assert_eq!(counts.successes.map(|s| s as f64 / 40.0), Some(accuracy));
     let [lower, upper] = snapshot.intervals["accuracy"];
-    assert!(lower < accuracy && accuracy < upper);
+    assert!(lower < accuracy, "{lower} is not below {accuracy}");
+    assert!(accuracy < upper, "{upper} is not above {accuracy}");
     assert!(snapshot.counts["roc_auc"].n_pos.is_some());
 }
 

@@ -35,7 +35,7 @@ pub struct ModelFailure {
     pub error: String,
 }
 
-/// What one run did, returned by the function and logged.
+/// Counts of what one run did, returned by the function and logged.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TickSummary {
     /// The run's "now": the end of its windows is `floor_hour(now)`.
@@ -82,9 +82,10 @@ impl TickSummary {
 
 /// Runs the computation for every registered model at `now`.
 ///
-/// Per model: rebuild each dirty hour from its raw predictions and the days holding them, clear
-/// the markers, then compute every configured window of every version with predictions in the
-/// longest window, store the snapshots that are new or changed, and publish those. A model that
+/// Per model, the run rebuilds each dirty hour from its raw predictions, then the days that
+/// contain them, and clears the markers. Then it computes every configured window of every
+/// version with predictions in the longest window. It stores the snapshots that are new or
+/// changed and publishes those. A model that
 /// fails is logged and listed in the summary, and the others go on. Fails only when the models
 /// cannot be listed.
 pub async fn run_tick(deps: &ComputeDeps, config: &Config, now: DateTime<Utc>) -> Result<TickSummary, ComputeError> {

@@ -344,8 +344,8 @@ pub(crate) fn split_values(values: &BTreeMap<String, Aggregate>) -> Result<Vec<(
         return Ok(vec![(predictions(values), whole)]);
     }
 
-    // Pack values greedily by their size alone; a packed body compresses at least as well as
-    // its parts did apart, so each stays within the limit.
+    // Pack values greedily by their separate sizes. A packed body compresses at least as well
+    // as its values did apart, so each part stays within the limit.
     let mut parts: Vec<BTreeMap<String, Aggregate>> = vec![BTreeMap::new()];
     let mut part_bytes = 0;
     for (value, aggregate) in values {

@@ -4,14 +4,17 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod cloudwatch;
 pub mod config;
 pub mod iam;
 pub mod model;
 pub mod monitor;
 pub mod record;
+pub mod snapshot;
 pub mod store;
 pub mod time;
 pub mod validate;
+pub mod window_plan;
 
 pub use config::Config;
 pub use model::{ModelConfig, Task};

@@ -4,6 +4,7 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod cloudwatch;
 pub mod config;
 pub mod iam;

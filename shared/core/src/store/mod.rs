@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
 
+pub mod alerts;
 pub mod batch;
 pub mod catalog;
 pub mod dirty;

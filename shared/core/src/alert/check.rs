@@ -152,10 +152,13 @@ where
         at: Some(floor_hour(now)),
         ..CheckSummary::default()
     };
-    let mut results = stream::iter(models.iter())
-        .map(|model| {
-            let defaults = &defaults;
-            async move { (model, check_model(deps, config, defaults, model, now).await) }
+    // Each model is moved into its own future: borrowed items would make the stream's futures
+    // generic over a lifetime, and the compiler could then not prove them `Send`.
+    let defaults = &defaults;
+    let mut results = stream::iter(models)
+        .map(|model| async move {
+            let result = check_model(deps, config, defaults, &model, now).await;
+            (model, result)
         })
         .buffer_unordered(MODEL_CONCURRENCY);
     while let Some((model, result)) = results.next().await {
@@ -163,7 +166,7 @@ where
             Ok(model_summary) => summary.add(&model_summary),
             Err(error) => {
                 warn!(model = %model, error = %error, "checking the model failed; the next run retries it");
-                summary.failed_models.push(model.clone());
+                summary.failed_models.push(model);
             }
         }
     }

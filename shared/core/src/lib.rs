@@ -7,7 +7,9 @@
 pub mod alert;
 pub mod cloudwatch;
 pub mod config;
+pub mod http;
 pub mod iam;
+pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod record;

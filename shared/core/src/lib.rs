@@ -4,8 +4,10 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod alert;
 pub mod cloudwatch;
+pub mod compute;
 pub mod config;
 pub mod http;
 pub mod iam;

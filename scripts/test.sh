@@ -16,3 +16,9 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
 cargo test --workspace --locked
+
+# Template checks: both run offline. `sam validate --lint` runs cfn-lint on the SAM template;
+# the bare cfn-lint run also fails on warnings (exit codes 4 and 8 are warnings and notes).
+export SAM_CLI_TELEMETRY=0
+.venv/bin/cfn-lint template.yaml
+.venv/bin/sam validate --lint --template template.yaml --region us-east-1

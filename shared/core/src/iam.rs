@@ -39,8 +39,8 @@ impl Function {
 }
 
 use crate::{
-    cloudwatch,
-    store::{aggregates, batch, catalog, dirty, history, hours, join, registry},
+    alert, cloudwatch,
+    store::{aggregates, alerts, batch, catalog, dirty, history, hours, join, registry},
 };
 
 /// DynamoDB actions the ingest path calls, through the store modules it uses.
@@ -51,8 +51,7 @@ const INGEST_DYNAMODB: &[&[&str]] = &[
     join::IAM_ACTIONS,
 ];
 
-// NOTE: the degradation check and the query API keep literal lists until their code declares its
-// store modules.
+// NOTE: the query API keeps a literal list until its code declares its store modules.
 
 /// Actions the metrics computation calls: registrations, dirty markers, raw hours, aggregates,
 /// history and CloudWatch. It writes aggregates through its own module, not the batch module, so
@@ -66,26 +65,19 @@ const COMPUTE: &[&[&str]] = &[
     cloudwatch::IAM_ACTIONS,
 ];
 
-/// DynamoDB actions the degradation check calls.
-const CHECK_DYNAMODB: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-];
+/// Actions the degradation check calls: catalogue, snapshot and aggregate reads, monitor states
+/// and the alert log, and SNS.
+const CHECK: &[&[&str]] = &[alert::stored::IAM_ACTIONS, alerts::IAM_ACTIONS, alert::sns::IAM_ACTIONS];
 
 /// DynamoDB actions the read-only API calls.
 const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
-
-/// SNS actions of the alert publisher.
-const SNS: &[&str] = &["sns:Publish"];
 
 /// Returns the set of IAM actions `function` calls.
 pub fn actions(function: Function) -> BTreeSet<&'static str> {
     let parts: &[&[&str]] = match function {
         Function::Ingest => INGEST_DYNAMODB,
         Function::ComputeMetrics => COMPUTE,
-        Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
+        Function::CheckDegradation => CHECK,
         Function::Query => &[QUERY_DYNAMODB],
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()

@@ -4,8 +4,10 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod config;
 pub mod iam;
+pub mod pagination;
 pub mod time;
 
 pub use config::Config;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr at `info` unless `RUST_LOG` says otherwise, in colour only on a terminal.
+/// Logs to stderr at `info` unless `RUST_LOG` sets another filter, in colour only on a terminal.
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -36,7 +36,7 @@ pub struct ServeArgs {
     pub allow_remote: bool,
 }
 
-/// Why `mpt serve` could not start.
+/// An error that stops `mpt serve` from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address is not loopback and `--allow-remote` was not passed.

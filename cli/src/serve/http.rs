@@ -154,7 +154,7 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiResponse> {
         )
     };
 
-    // A declared length over the cap is answered before reading anything.
+    // A declared length over the cap gets its 413 before any of the body is read.
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)

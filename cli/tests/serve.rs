@@ -34,8 +34,9 @@ struct Server {
 
 impl Server {
     fn start() -> Self {
-        let endpoint = std::env::var("MPT_TEST_ENDPOINT")
-            .expect("MPT_TEST_ENDPOINT is not set; run scripts/test.sh, or export the URL `scripts/emulator.sh start` prints");
+        let endpoint = std::env::var("MPT_TEST_ENDPOINT").expect(
+            "MPT_TEST_ENDPOINT is not set; run scripts/test.sh, or export the URL `scripts/emulator.sh start` prints",
+        );
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         let mut child = mpt()
             .args(["serve", "--addr", "127.0.0.1:0"])

@@ -7,7 +7,16 @@
 pub mod compare;
 pub mod config;
 pub mod iam;
+pub mod model;
+pub mod monitor;
 pub mod pagination;
+pub mod record;
+pub mod store;
 pub mod time;
+pub mod validate;
 
 pub use config::Config;
+pub use model::{ModelConfig, Task};
+pub use monitor::{MonitorKind, MonitorRule};
+pub use record::{ActualRecord, ActualValue, BatchResponse, Bet, PredictionRecord, PredictionValue};
+pub use store::{Store, StoreError};

@@ -6,7 +6,9 @@
 
 pub mod compare;
 pub mod config;
+pub mod http;
 pub mod iam;
+pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod pagination;

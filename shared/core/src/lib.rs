@@ -4,7 +4,10 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
+pub mod cloudwatch;
 pub mod compare;
+pub mod compute;
 pub mod config;
 pub mod http;
 pub mod iam;
@@ -13,9 +16,11 @@ pub mod model;
 pub mod monitor;
 pub mod pagination;
 pub mod record;
+pub mod snapshot;
 pub mod store;
 pub mod time;
 pub mod validate;
+pub mod window_plan;
 
 pub use config::Config;
 pub use model::{ModelConfig, Task};

@@ -38,7 +38,7 @@ impl Function {
     }
 }
 
-use crate::store::{batch, catalog, join, registry};
+use crate::store::{batch, catalog, hours, join, reads, registry};
 
 /// DynamoDB actions the ingest path calls, through the store modules it uses.
 const INGEST_DYNAMODB: &[&[&str]] = &[
@@ -68,8 +68,9 @@ const CHECK_DYNAMODB: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// DynamoDB actions the read-only API calls.
-const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
+/// DynamoDB actions the read-only API calls. The history and aggregate modules also write, so
+/// their reads are declared in `reads`, which lists every action the query function makes.
+const QUERY_DYNAMODB: &[&[&str]] = &[catalog::IAM_ACTIONS, hours::IAM_ACTIONS, reads::IAM_ACTIONS];
 
 /// CloudWatch actions of the metric publisher.
 const CLOUDWATCH: &[&str] = &["cloudwatch:PutMetricData"];
@@ -83,7 +84,7 @@ pub fn actions(function: Function) -> BTreeSet<&'static str> {
         Function::Ingest => INGEST_DYNAMODB,
         Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
         Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
-        Function::Query => &[QUERY_DYNAMODB],
+        Function::Query => QUERY_DYNAMODB,
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()
 }
@@ -116,6 +117,12 @@ mod tests {
             "dynamodb:UpdateItem",
         ];
         assert_eq!(actions(Function::Ingest), expected.into_iter().collect());
+    }
+
+    #[test]
+    fn query_actions_are_reads() {
+        let expected = ["dynamodb:GetItem", "dynamodb:Query"];
+        assert_eq!(actions(Function::Query), expected.into_iter().collect());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod pagination;
+pub mod query;
 pub mod record;
 pub mod snapshot;
 pub mod store;

@@ -20,7 +20,8 @@ use tracing::{info, warn};
 
 pub use comparison::{ComparisonResponse, MIN_PAIRED_SAMPLES, PAIRED_CAP};
 pub use history::{HistoryPoint, HistoryResponse};
-pub use models::{ModelSummary, ModelsResponse, VersionInfo};
+pub use metrics::{MetricsResponse, Source};
+pub use models::{ModelSummary, ModelsResponse, MonitorsView, VersionInfo};
 
 use crate::{
     compute::ComputeDeps,

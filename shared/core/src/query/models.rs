@@ -60,11 +60,13 @@ pub struct ModelsResponse {
 
 /// The response of `GET /v1/models/{model}/monitors`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-struct MonitorsView {
-    model: String,
+pub struct MonitorsView {
+    /// The model's name.
+    pub model: String,
     /// `model` for the model's own rules, `default` for `MPT_DEFAULT_MONITORS`, or `none`.
-    source: &'static str,
-    monitors: Value,
+    pub source: &'static str,
+    /// The rules, as they were sent.
+    pub monitors: Value,
 }
 
 /// Lists every registered model with its versions, counts and first and last prediction times.
@@ -126,7 +128,7 @@ fn summarize(model: String, config: ModelConfig, mut versions: Vec<VersionSummar
 }
 
 /// Returns a model's monitor rules: its own, else the deployment's defaults, else none.
-pub(super) async fn monitors(context: &Context, model: &str, query: Option<&str>) -> Result<impl Serialize, ApiError> {
+pub(super) async fn monitors(context: &Context, model: &str, query: Option<&str>) -> Result<MonitorsView, ApiError> {
     check_model(model)?;
     Params::parse(query, &[])?;
     registered_model(&context.store, model).await?;

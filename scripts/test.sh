@@ -22,3 +22,13 @@ cargo test --workspace --locked
 export SAM_CLI_TELEMETRY=0
 .venv/bin/cfn-lint template.yaml
 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
+# The Python client's tests start `mpt serve` from this build against the same emulator.
+cargo build --locked -p mpt-cli
+# The client is installed into a directory of this checkout, not into .venv, so the tests
+# import the package as built from this checkout whatever else shares the virtualenv.
+client_dir=.run/python-client
+rm -rf "$client_dir"
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --target "$client_dir" ./clients/python
+# pytest exits 5 when it collects no tests; `set -e` turns that, like any failure, into a failed run.
+PYTHONPATH="$client_dir" MPT_BIN=target/debug/mpt .venv/bin/python -m pytest -q -p no:cacheprovider clients/python/tests

@@ -7,6 +7,16 @@ use std::process::ExitCode;
 use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 
 /// Track how machine-learning models perform: evaluate files offline, or run the service locally.
+//! `mpt`: the command line of model-performance tracking.
+
+mod serve;
+
+use std::{io::IsTerminal, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Model-performance tracking: local API server, scheduled runs, replays and offline evaluation.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
 struct Cli {
@@ -18,6 +28,8 @@ struct Cli {
 enum Command {
     /// Compute the metrics of a CSV file of predictions and actuals, and print them as JSON.
     Evaluate(evaluate::EvaluateArgs),
+    /// Serve the whole HTTP API locally against AWS_ENDPOINT_URL.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +56,42 @@ fn usage_error(subcommand: &str, message: String) -> ! {
     match command.find_subcommand_mut(subcommand) {
         Some(subcommand) => subcommand.error(ErrorKind::InvalidValue, message).exit(),
         None => command.error(ErrorKind::InvalidValue, message).exit(),
+    init_logging();
+    match cli.command {
+        Command::Serve(args) => run_async(async move {
+            serve::run(args).await.map_err(|error| {
+                let status = if error.is_usage() { 2 } else { 1 };
+                (error.to_string(), status)
+            })
+        }),
+    }
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` sets another filter, in colour only on a terminal.
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+/// Runs an async command on a multi-threaded runtime and turns its error into one line on
+/// stderr and an exit status.
+fn run_async(command: impl std::future::Future<Output = Result<(), (String, u8)>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mpt: failed to start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((message, status)) => {
+            eprintln!("mpt: {message}");
+            ExitCode::from(status)
+        }
     }
 }

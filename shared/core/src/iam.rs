@@ -42,6 +42,7 @@ use crate::{
     alert, cloudwatch,
     store::{aggregates, alerts, batch, catalog, dirty, history, hours, join, registry},
 };
+use crate::store::{batch, catalog, hours, join, reads, registry};
 
 /// DynamoDB actions the ingest path calls, through the store modules it uses.
 const INGEST_DYNAMODB: &[&[&str]] = &[
@@ -69,8 +70,9 @@ const COMPUTE: &[&[&str]] = &[
 /// and the alert log, and SNS.
 const CHECK: &[&[&str]] = &[alert::stored::IAM_ACTIONS, alerts::IAM_ACTIONS, alert::sns::IAM_ACTIONS];
 
-/// DynamoDB actions the read-only API calls.
-const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
+/// DynamoDB actions the read-only API calls. The history and aggregate modules also write, so
+/// their reads are declared in `reads`, which lists every action the query function makes.
+const QUERY_DYNAMODB: &[&[&str]] = &[catalog::IAM_ACTIONS, hours::IAM_ACTIONS, reads::IAM_ACTIONS];
 
 /// Returns the set of IAM actions `function` calls.
 pub fn actions(function: Function) -> BTreeSet<&'static str> {
@@ -79,6 +81,9 @@ pub fn actions(function: Function) -> BTreeSet<&'static str> {
         Function::ComputeMetrics => COMPUTE,
         Function::CheckDegradation => CHECK,
         Function::Query => &[QUERY_DYNAMODB],
+        Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
+        Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
+        Function::Query => QUERY_DYNAMODB,
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()
 }
@@ -125,6 +130,12 @@ mod tests {
             "dynamodb:UpdateItem",
         ];
         assert_eq!(actions(Function::Ingest), expected.into_iter().collect());
+    }
+
+    #[test]
+    fn query_actions_are_reads() {
+        let expected = ["dynamodb:GetItem", "dynamodb:Query"];
+        assert_eq!(actions(Function::Query), expected.into_iter().collect());
     }
 
     #[test]

@@ -5,7 +5,9 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod http;
 pub mod iam;
+pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod record;

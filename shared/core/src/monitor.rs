@@ -176,7 +176,10 @@ pub fn parse_monitors(monitors: &Value) -> Result<Vec<MonitorRule>, MonitorError
             return Err(MonitorError {
                 index,
                 field: "name".into(),
-                reason: format!("{:?} is already the name of rule {first}; names must be unique", rule.name),
+                reason: format!(
+                    "{:?} is already the name of rule {first}; names must be unique",
+                    rule.name
+                ),
             });
         }
         rules.push(rule);
@@ -194,16 +197,26 @@ fn parse_rule(index: usize, value: &Value) -> Result<MonitorRule, MonitorError> 
         .as_object()
         .ok_or_else(|| error("monitors", "each rule must be a JSON object".into()))?;
     if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(error(unknown, format!("unknown field; accepted fields are {}", FIELDS.join(", "))));
+        return Err(error(
+            unknown,
+            format!("unknown field; accepted fields are {}", FIELDS.join(", ")),
+        ));
     }
 
     let name: String = field(index, object, "name")?.ok_or_else(|| error("name", "is required".into()))?;
     if !is_model_name(&name) {
-        return Err(error("name", format!("must match [A-Za-z0-9._-]{{1,128}}, got {name:?}")));
+        return Err(error(
+            "name",
+            format!("must match [A-Za-z0-9._-]{{1,128}}, got {name:?}"),
+        ));
     }
     let kind_name: String = field(index, object, "kind")?.ok_or_else(|| error("kind", "is required".into()))?;
-    let kind = MonitorKind::parse(&kind_name)
-        .ok_or_else(|| error("kind", format!("unknown kind {kind_name:?}: use {}", MonitorKind::ACCEPTED)))?;
+    let kind = MonitorKind::parse(&kind_name).ok_or_else(|| {
+        error(
+            "kind",
+            format!("unknown kind {kind_name:?}: use {}", MonitorKind::ACCEPTED),
+        )
+    })?;
     let window: Window = field(index, object, "window")?.ok_or_else(|| error("window", "is required".into()))?;
 
     let rule = MonitorRule {
@@ -225,14 +238,20 @@ fn parse_rule(index: usize, value: &Value) -> Result<MonitorRule, MonitorError> 
 }
 
 /// Reads one optional field, naming it in the error when its type is wrong.
-fn field<T: DeserializeOwned>(index: usize, object: &Map<String, Value>, name: &str) -> Result<Option<T>, MonitorError> {
+fn field<T: DeserializeOwned>(
+    index: usize,
+    object: &Map<String, Value>,
+    name: &str,
+) -> Result<Option<T>, MonitorError> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => serde_json::from_value(value.clone()).map(Some).map_err(|e| MonitorError {
-            index,
-            field: name.to_string(),
-            reason: describe(name, &e),
-        }),
+        Some(value) => serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|e| MonitorError {
+                index,
+                field: name.to_string(),
+                reason: describe(name, &e),
+            }),
     }
 }
 
@@ -251,11 +270,16 @@ fn check_rule(rule: &MonitorRule) -> Result<(), (&'static str, String)> {
     if let Some(metric) = &rule.metric {
         let well_formed = !metric.is_empty()
             && metric.len() <= 64
-            && metric.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && metric
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         // NOTE: metric names are checked for form only; an unknown metric is reported by the
         // degradation check, which knows the metric list of the model's task.
         if !well_formed {
-            return Err(("metric", format!("must be a metric key such as roc_auc, got {metric:?}")));
+            return Err((
+                "metric",
+                format!("must be a metric key such as roc_auc, got {metric:?}"),
+            ));
         }
     }
     for (name, value) in [
@@ -382,7 +406,12 @@ mod tests {
     fn monitors_api_example_parses() {
         let rules = parse_monitors(&api_example()).unwrap();
         assert_eq!(rules.len(), 5);
-        assert_eq!(rules[0].baseline, Some(Baseline::Window { window: "30d".parse().unwrap() }));
+        assert_eq!(
+            rules[0].baseline,
+            Some(Baseline::Window {
+                window: "30d".parse().unwrap()
+            })
+        );
         assert_eq!(rules[0].cooldown, Some("6h".parse().unwrap()));
     }
 
@@ -429,36 +458,46 @@ mod tests {
 
     #[test]
     fn monitor_relative_drop_needs_max_drop() {
-        let error = error_for(json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
-                                      "baseline": { "window": "7d" } }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "baseline": { "window": "7d" } }),
+        );
         assert_eq!(error.field, "max_drop");
     }
 
     #[test]
     fn monitor_relative_drop_needs_baseline() {
-        let error = error_for(json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
-                                      "max_drop": 0.1 }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "max_drop": 0.1 }),
+        );
         assert_eq!(error.field, "baseline");
     }
 
     #[test]
     fn monitor_bad_baseline_shape_is_rejected() {
-        let error = error_for(json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
-                                      "baseline": { "days": 7 }, "max_drop": 0.1 }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "baseline": { "days": 7 }, "max_drop": 0.1 }),
+        );
         assert_eq!(error.field, "baseline");
     }
 
     #[test]
     fn monitor_alpha_outside_unit_interval_is_rejected() {
-        let error = error_for(json!({ "name": "x", "kind": "threshold", "metric": "f1", "window": "1d",
-                                      "below": 0.5, "alpha": 1.5 }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "threshold", "metric": "f1", "window": "1d",
+                                      "below": 0.5, "alpha": 1.5 }),
+        );
         assert_eq!(error.field, "alpha");
     }
 
     #[test]
     fn monitor_wrong_type_names_field() {
-        let error = error_for(json!({ "name": "x", "kind": "threshold", "metric": "f1", "window": "1d",
-                                      "below": "low" }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "threshold", "metric": "f1", "window": "1d",
+                                      "below": "low" }),
+        );
         assert_eq!(error.field, "below");
     }
 
@@ -472,8 +511,10 @@ mod tests {
 
     #[test]
     fn monitor_label_coverage_metric_is_implied() {
-        let error = error_for(json!({ "name": "x", "kind": "label_coverage", "metric": "f1", "window": "1d",
-                                      "below": 0.5 }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "label_coverage", "metric": "f1", "window": "1d",
+                                      "below": 0.5 }),
+        );
         assert_eq!(error.field, "metric");
     }
 

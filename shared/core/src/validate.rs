@@ -32,8 +32,9 @@ pub const MAX_FEATURES: usize = 50;
 pub const PROBABILITY_SUM_TOLERANCE: f64 = 1e-3;
 /// How far in the future a timestamp may be, to allow for clock skew.
 pub const MAX_FUTURE_SECS: i64 = 86_400;
-/// The largest magnitude DynamoDB stores in a number attribute (9.9999999999999999999999999999999999999E+125).
-pub const MAX_NUMBER_MAGNITUDE: f64 = 9.999_999_999_999_999e125;
+/// The largest `f64` within the magnitude DynamoDB stores in a number attribute
+/// (9.9999999999999999999999999999999999999E+125).
+pub const MAX_NUMBER_MAGNITUDE: f64 = 9.999_999_999_999_998e125;
 /// The smallest non-zero magnitude DynamoDB stores in a number attribute (1E-130).
 pub const MIN_NUMBER_MAGNITUDE: f64 = 1e-130;
 
@@ -102,7 +103,13 @@ pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
         });
     }
     let text = std::str::from_utf8(body).map_err(|e| {
-        BodyError::bad(None, format!("the body is not valid UTF-8 (invalid byte at offset {}); send UTF-8 JSON", e.valid_up_to()))
+        BodyError::bad(
+            None,
+            format!(
+                "the body is not valid UTF-8 (invalid byte at offset {}); send UTF-8 JSON",
+                e.valid_up_to()
+            ),
+        )
     })?;
     if text.trim().is_empty() {
         return Err(BodyError::bad(None, "the body is empty; send a JSON object"));
@@ -110,7 +117,9 @@ pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
         BodyError::bad(
             None,
-            format!("the body is not valid JSON ({e}); JSON has no NaN or Infinity, so send null or leave the field out"),
+            format!(
+                "the body is not valid JSON ({e}); JSON has no NaN or Infinity, so send null or leave the field out"
+            ),
         )
     })?;
     match value {
@@ -123,7 +132,12 @@ pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
 pub fn parse_batch<'a>(body: &'a Map<String, Value>, list: &str) -> Result<(String, &'a [Value]), BodyError> {
     let model = match body.get("model") {
         Some(Value::String(model)) => model.clone(),
-        Some(other) => return Err(BodyError::bad(Some("model"), format!("must be a string, got {}", kind(other)))),
+        Some(other) => {
+            return Err(BodyError::bad(
+                Some("model"),
+                format!("must be a string, got {}", kind(other)),
+            ))
+        }
         None => return Err(BodyError::bad(Some("model"), "is required")),
     };
     if !is_model_name(&model) {
@@ -137,7 +151,12 @@ pub fn parse_batch<'a>(body: &'a Map<String, Value>, list: &str) -> Result<(Stri
     }
     let records = match body.get(list) {
         Some(Value::Array(records)) => records.as_slice(),
-        Some(other) => return Err(BodyError::bad(Some(list), format!("must be an array, got {}", kind(other)))),
+        Some(other) => {
+            return Err(BodyError::bad(
+                Some(list),
+                format!("must be an array, got {}", kind(other)),
+            ))
+        }
         None => return Err(BodyError::bad(Some(list), "is required")),
     };
     if records.is_empty() {
@@ -189,7 +208,8 @@ fn check_text(value: &str, max_bytes: usize) -> Result<(), String> {
 /// Checks that a number fits a DynamoDB number attribute.
 pub fn check_number(field: &str, value: f64) -> Result<f64, FieldError> {
     let magnitude = value.abs();
-    if !value.is_finite() || magnitude > MAX_NUMBER_MAGNITUDE || (magnitude != 0.0 && magnitude < MIN_NUMBER_MAGNITUDE) {
+    if !value.is_finite() || magnitude > MAX_NUMBER_MAGNITUDE || (magnitude != 0.0 && magnitude < MIN_NUMBER_MAGNITUDE)
+    {
         return Err(FieldError::new(
             field,
             format!("must be 0 or a finite number with magnitude between 1e-130 and 9.9e125, got {value}"),
@@ -256,7 +276,10 @@ fn actual_value(field: &str, value: &Value) -> Result<ActualValue, FieldError> {
         Value::String(_) => label(field, value).map(ActualValue::Label),
         other => Err(FieldError::new(
             field,
-            format!("must be 0, 1, true, false, a class label or a number, got {}", kind(other)),
+            format!(
+                "must be 0, 1, true, false, a class label or a number, got {}",
+                kind(other)
+            ),
         )),
     }
 }
@@ -272,12 +295,18 @@ fn prediction_value(value: &Value) -> Result<PredictionValue, FieldError> {
                 check_label(class).map_err(|reason| FieldError::new(&field, format!("class label {reason}")))?;
                 let p = number(&field, p)?;
                 if !(0.0..=1.0).contains(&p) {
-                    return Err(FieldError::new(field, format!("must be a probability in [0, 1], got {p}")));
+                    return Err(FieldError::new(
+                        field,
+                        format!("must be a probability in [0, 1], got {p}"),
+                    ));
                 }
                 probabilities.insert(class.clone(), p);
             }
             if probabilities.len() < 2 {
-                return Err(FieldError::new("prediction", "per-class probabilities need at least two classes"));
+                return Err(FieldError::new(
+                    "prediction",
+                    "per-class probabilities need at least two classes",
+                ));
             }
             let sum: f64 = probabilities.values().sum();
             if (sum - 1.0).abs() > PROBABILITY_SUM_TOLERANCE {
@@ -361,11 +390,17 @@ fn bet(value: &Value) -> Result<Bet, FieldError> {
     let side = actual_value("bet.side", get("side")?)?;
     let odds = number("bet.odds", get("odds")?)?;
     if odds <= 1.0 {
-        return Err(FieldError::new("bet.odds", format!("decimal odds must be greater than 1, got {odds}")));
+        return Err(FieldError::new(
+            "bet.odds",
+            format!("decimal odds must be greater than 1, got {odds}"),
+        ));
     }
     let stake = number("bet.stake", get("stake")?)?;
     if stake <= 0.0 {
-        return Err(FieldError::new("bet.stake", format!("must be greater than 0, got {stake}")));
+        return Err(FieldError::new(
+            "bet.stake",
+            format!("must be greater than 0, got {stake}"),
+        ));
     }
     Ok(Bet { side, odds, stake })
 }
@@ -399,8 +434,12 @@ fn optional<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 
 /// Reads one prediction and checks everything that does not depend on the model's task.
 pub fn parse_prediction(value: &Value, now: DateTime<Utc>) -> Result<PredictionRecord, FieldError> {
-    let map = object("prediction record", value)
-        .map_err(|_| FieldError::new("record", format!("each prediction must be an object, got {}", kind(value))))?;
+    let map = object("prediction record", value).map_err(|_| {
+        FieldError::new(
+            "record",
+            format!("each prediction must be an object, got {}", kind(value)),
+        )
+    })?;
     if let Some(unknown) = map.keys().find(|k| !PREDICTION_FIELDS.contains(&k.as_str())) {
         return Err(FieldError::new(
             unknown,
@@ -412,7 +451,10 @@ pub fn parse_prediction(value: &Value, now: DateTime<Utc>) -> Result<PredictionR
         Some(v) => {
             let latency = number("latency_ms", v)?;
             if latency < 0.0 {
-                return Err(FieldError::new("latency_ms", format!("must be 0 or more, got {latency}")));
+                return Err(FieldError::new(
+                    "latency_ms",
+                    format!("must be 0 or more, got {latency}"),
+                ));
             }
             Some(latency)
         }
@@ -434,8 +476,14 @@ pub fn parse_prediction(value: &Value, now: DateTime<Utc>) -> Result<PredictionR
 pub fn parse_actual(value: &Value, now: DateTime<Utc>) -> Result<ActualRecord, FieldError> {
     let map = object("actual record", value)
         .map_err(|_| FieldError::new("record", format!("each actual must be an object, got {}", kind(value))))?;
-    if let Some(unknown) = map.keys().find(|k| !["id", "actual", "timestamp"].contains(&k.as_str())) {
-        return Err(FieldError::new(unknown, "unknown field; accepted fields are id, actual, timestamp"));
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !["id", "actual", "timestamp"].contains(&k.as_str()))
+    {
+        return Err(FieldError::new(
+            unknown,
+            "unknown field; accepted fields are id, actual, timestamp",
+        ));
     }
     Ok(ActualRecord {
         id: label("id", required(map, "id")?)?,
@@ -496,7 +544,10 @@ pub fn check_prediction(record: &PredictionRecord, config: &ModelConfig) -> Resu
     }
     if let Some(bet) = &record.bet {
         if config.task == Task::Regression {
-            return Err(FieldError::new("bet", "bets apply to binary and multiclass models only"));
+            return Err(FieldError::new(
+                "bet",
+                "bets apply to binary and multiclass models only",
+            ));
         }
         check_actual_value("bet.side", &bet.side, config)?;
     }
@@ -553,7 +604,11 @@ pub fn infer_config(records: &[&PredictionRecord]) -> Option<ModelConfig> {
                 PredictionValue::Number(n) => (0.0..=1.0).contains(&n),
                 _ => true,
             });
-            ModelConfig::new(if all_probabilities { Task::Binary } else { Task::Regression })
+            ModelConfig::new(if all_probabilities {
+                Task::Binary
+            } else {
+                Task::Regression
+            })
         }
     };
     Some(config)
@@ -563,25 +618,41 @@ pub fn infer_config(records: &[&PredictionRecord]) -> Option<ModelConfig> {
 pub fn parse_model_config(body: &Map<String, Value>) -> Result<ModelConfig, FieldError> {
     const FIELDS: &[&str] = &["task", "threshold", "classes", "segments", "reference"];
     if let Some(unknown) = body.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(FieldError::new(unknown, format!("unknown field; accepted fields are {}", FIELDS.join(", "))));
+        return Err(FieldError::new(
+            unknown,
+            format!("unknown field; accepted fields are {}", FIELDS.join(", ")),
+        ));
     }
     let task_name = match required(body, "task")? {
         Value::String(name) => name,
-        other => return Err(FieldError::new("task", format!("must be a string, got {}", kind(other)))),
+        other => {
+            return Err(FieldError::new(
+                "task",
+                format!("must be a string, got {}", kind(other)),
+            ))
+        }
     };
-    let task: Task = task_name.parse().map_err(|e: crate::model::UnknownTask| FieldError::new("task", e.to_string()))?;
+    let task: Task = task_name
+        .parse()
+        .map_err(|e: crate::model::UnknownTask| FieldError::new("task", e.to_string()))?;
     let mut config = ModelConfig::new(task);
 
     if let Some(value) = optional(body, "threshold") {
         let threshold = number("threshold", value)?;
         if !(0.0..=1.0).contains(&threshold) {
-            return Err(FieldError::new("threshold", format!("must be in [0, 1], got {threshold}")));
+            return Err(FieldError::new(
+                "threshold",
+                format!("must be in [0, 1], got {threshold}"),
+            ));
         }
         config.threshold = threshold;
     }
     if let Some(value) = optional(body, "classes") {
         if task != Task::Multiclass {
-            return Err(FieldError::new("classes", "applies to multiclass models only; send null"));
+            return Err(FieldError::new(
+                "classes",
+                "applies to multiclass models only; send null",
+            ));
         }
         let list = value
             .as_array()
@@ -594,7 +665,10 @@ pub fn parse_model_config(body: &Map<String, Value>) -> Result<ModelConfig, Fiel
             }
         }
         if classes.len() < 2 {
-            return Err(FieldError::new("classes", "a multiclass model needs at least two classes"));
+            return Err(FieldError::new(
+                "classes",
+                "a multiclass model needs at least two classes",
+            ));
         }
         config.classes = Some(classes.into_iter().collect());
     }
@@ -622,8 +696,16 @@ pub fn parse_model_config(body: &Map<String, Value>) -> Result<ModelConfig, Fiel
     if let Some(value) = optional(body, "reference") {
         let map = object("reference", value)?;
         let far_future = DateTime::<Utc>::MAX_UTC - TimeDelta::days(2);
-        let from = timestamp("reference.from", required(map, "from").map_err(|_| FieldError::new("reference.from", "is required"))?, far_future)?;
-        let to = timestamp("reference.to", required(map, "to").map_err(|_| FieldError::new("reference.to", "is required"))?, far_future)?;
+        let from = timestamp(
+            "reference.from",
+            required(map, "from").map_err(|_| FieldError::new("reference.from", "is required"))?,
+            far_future,
+        )?;
+        let to = timestamp(
+            "reference.to",
+            required(map, "to").map_err(|_| FieldError::new("reference.to", "is required"))?,
+            far_future,
+        )?;
         if from >= to {
             return Err(FieldError::new("reference", "from must be before to"));
         }

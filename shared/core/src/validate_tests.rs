@@ -80,7 +80,10 @@ fn prediction_timestamp_within_skew_is_accepted() {
 #[test]
 fn prediction_offset_timestamp_converts_to_utc() {
     let parsed = parse_prediction(&with("timestamp", json!("2023-06-12T19:00:00+02:00")), now()).unwrap();
-    assert_eq!(parsed.timestamp, "2023-06-12T17:00:00Z".parse::<DateTime<Utc>>().unwrap());
+    assert_eq!(
+        parsed.timestamp,
+        "2023-06-12T17:00:00Z".parse::<DateTime<Utc>>().unwrap()
+    );
 }
 
 #[test]
@@ -119,12 +122,18 @@ fn prediction_too_many_segment_tags_are_rejected() {
 #[test]
 fn prediction_long_segment_key_is_rejected() {
     let key = "k".repeat(65);
-    assert_eq!(error_field(with("segment", json!({ key.clone(): "v" }))), format!("segment.{key}"));
+    assert_eq!(
+        error_field(with("segment", json!({ key.clone(): "v" }))),
+        format!("segment.{key}")
+    );
 }
 
 #[test]
 fn prediction_long_segment_value_is_rejected() {
-    assert_eq!(error_field(with("segment", json!({ "stage": "v".repeat(257) }))), "segment.stage");
+    assert_eq!(
+        error_field(with("segment", json!({ "stage": "v".repeat(257) }))),
+        "segment.stage"
+    );
 }
 
 #[test]
@@ -140,7 +149,10 @@ fn prediction_too_many_features_are_rejected() {
 
 #[test]
 fn prediction_string_feature_is_rejected() {
-    assert_eq!(error_field(with("features", json!({ "elo_diff": "35" }))), "features.elo_diff");
+    assert_eq!(
+        error_field(with("features", json!({ "elo_diff": "35" }))),
+        "features.elo_diff"
+    );
 }
 
 #[test]
@@ -150,12 +162,18 @@ fn prediction_huge_feature_is_rejected() {
 
 #[test]
 fn prediction_bet_odds_at_one_are_rejected() {
-    assert_eq!(error_field(with("bet", json!({ "side": 1, "odds": 1.0, "stake": 10 }))), "bet.odds");
+    assert_eq!(
+        error_field(with("bet", json!({ "side": 1, "odds": 1.0, "stake": 10 }))),
+        "bet.odds"
+    );
 }
 
 #[test]
 fn prediction_bet_zero_stake_is_rejected() {
-    assert_eq!(error_field(with("bet", json!({ "side": 1, "odds": 2.0, "stake": 0 }))), "bet.stake");
+    assert_eq!(
+        error_field(with("bet", json!({ "side": 1, "odds": 2.0, "stake": 0 }))),
+        "bet.stake"
+    );
 }
 
 #[test]
@@ -243,7 +261,10 @@ fn infer_number_above_one_makes_regression() {
 fn infer_probability_map_sets_classes() {
     let a = parse_prediction(&with("prediction", json!({"H": 0.5, "D": 0.3, "A": 0.2})), now()).unwrap();
     let config = infer_config(&[&a]).unwrap();
-    assert_eq!(config.classes, Some(vec!["A".to_string(), "D".to_string(), "H".to_string()]));
+    assert_eq!(
+        config.classes,
+        Some(vec!["A".to_string(), "D".to_string(), "H".to_string()])
+    );
 }
 
 #[test]
@@ -326,11 +347,17 @@ fn model_config_api_example_parses() {
 fn model_config_reversed_reference_is_rejected() {
     let body = json!({ "task": "binary",
                        "reference": { "from": "2023-04-10T00:00:00Z", "to": "2022-10-18T00:00:00Z" } });
-    assert_eq!(parse_model_config(body.as_object().unwrap()).unwrap_err().field, "reference");
+    assert_eq!(
+        parse_model_config(body.as_object().unwrap()).unwrap_err().field,
+        "reference"
+    );
 }
 
 #[test]
 fn model_config_classes_on_binary_are_rejected() {
     let body = json!({ "task": "binary", "classes": ["a", "b"] });
-    assert_eq!(parse_model_config(body.as_object().unwrap()).unwrap_err().field, "classes");
+    assert_eq!(
+        parse_model_config(body.as_object().unwrap()).unwrap_err().field,
+        "classes"
+    );
 }

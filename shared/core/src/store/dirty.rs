@@ -76,8 +76,8 @@ impl Store {
             .map(|item| {
                 let reader = ItemReader::new(item);
                 let sk = reader.string("sk")?;
-                let (version, hour) = keys::parse_dirty_sk(&sk)
-                    .ok_or_else(|| reader.corrupt("sk", "not {version}#{YYYY-MM-DDTHH}"))?;
+                let (version, hour) =
+                    keys::parse_dirty_sk(&sk).ok_or_else(|| reader.corrupt("sk", "not {version}#{YYYY-MM-DDTHH}"))?;
                 Ok(DirtyHour {
                     version,
                     hour,

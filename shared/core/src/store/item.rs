@@ -153,7 +153,12 @@ pub fn prediction_item(
     item.insert("sk".into(), s(keys::prediction_sk(&record.version)));
     item.insert(
         "gsi1pk".into(),
-        s(keys::hour_gsi_pk(model, &record.version, hour, keys::shard_of(&record.id))),
+        s(keys::hour_gsi_pk(
+            model,
+            &record.version,
+            hour,
+            keys::shard_of(&record.id),
+        )),
     );
     item.insert("gsi1sk".into(), s(record.id.clone()));
     item.insert("id".into(), s(record.id.clone()));
@@ -201,7 +206,10 @@ pub fn actual_item(model: &str, actual: &StoredActual, stored_at: DateTime<Utc>,
         ("id".to_string(), s(actual.id.clone())),
         ("actual".to_string(), actual_value(&actual.actual)),
         ("actual_timestamp".to_string(), s(time_value(actual.timestamp))),
-        ("timestamp_sent".to_string(), AttributeValue::Bool(actual.timestamp_sent)),
+        (
+            "timestamp_sent".to_string(),
+            AttributeValue::Bool(actual.timestamp_sent),
+        ),
         ("stored_at".to_string(), s(time_value(stored_at))),
         ("expires_at".to_string(), int(expires_at(stored_at, retention_days))),
     ])
@@ -270,7 +278,13 @@ impl<'a> ItemReader<'a> {
 
     /// Returns the item's `pk#sk`, for error messages.
     pub fn key(&self) -> String {
-        let part = |name: &str| self.item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let part = |name: &str| {
+            self.item
+                .get(name)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
         format!("{}/{}", part("pk"), part("sk"))
     }
 
@@ -311,7 +325,9 @@ impl<'a> ItemReader<'a> {
     pub fn optional_number(&self, name: &str) -> Result<Option<f64>, StoreError> {
         match self.item.get(name) {
             None => Ok(None),
-            Some(value) => parse_number(value).map(Some).ok_or_else(|| self.corrupt(name, "not a number")),
+            Some(value) => parse_number(value)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(name, "not a number")),
         }
     }
 
@@ -347,7 +363,9 @@ impl<'a> ItemReader<'a> {
     pub fn optional_actual(&self, name: &str) -> Result<Option<ActualValue>, StoreError> {
         match self.item.get(name) {
             None => Ok(None),
-            Some(value) => decode_actual(value).map(Some).ok_or_else(|| self.corrupt(name, "not a number or label")),
+            Some(value) => decode_actual(value)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(name, "not a number or label")),
         }
     }
 }
@@ -408,7 +426,10 @@ pub fn decode_prediction(item: &Item) -> Result<StoredPrediction, StoreError> {
     let bet = match reader.get("bet") {
         None => None,
         Some(AttributeValue::M(map)) => {
-            let field = |name: &str| map.get(name).ok_or_else(|| reader.corrupt("bet", format!("{name} missing")));
+            let field = |name: &str| {
+                map.get(name)
+                    .ok_or_else(|| reader.corrupt("bet", format!("{name} missing")))
+            };
             Some(Bet {
                 side: decode_actual(field("side")?).ok_or_else(|| reader.corrupt("bet", "side is invalid"))?,
                 odds: parse_number(field("odds")?).ok_or_else(|| reader.corrupt("bet", "odds is not a number"))?,
@@ -453,7 +474,10 @@ pub fn decode_model(item: &Item) -> Result<(String, ModelConfig), StoreError> {
     let task: Task = task_name
         .parse()
         .map_err(|_| reader.corrupt("task", format!("unknown task {task_name:?}")))?;
-    let reference = match (reader.optional_time("reference_from")?, reader.optional_time("reference_to")?) {
+    let reference = match (
+        reader.optional_time("reference_from")?,
+        reader.optional_time("reference_to")?,
+    ) {
         (Some(from), Some(to)) => Some(Period { from, to }),
         _ => None,
     };

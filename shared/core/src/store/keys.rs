@@ -199,7 +199,10 @@ mod tests {
     #[test]
     fn dirty_sk_splits_back() {
         let sk = dirty_sk("v#2", at("2023-06-12T17:00:00Z"));
-        assert_eq!(parse_dirty_sk(&sk), Some(("v#2".to_string(), at("2023-06-12T17:00:00Z"))));
+        assert_eq!(
+            parse_dirty_sk(&sk),
+            Some(("v#2".to_string(), at("2023-06-12T17:00:00Z")))
+        );
     }
 
     #[test]

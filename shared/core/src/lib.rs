@@ -4,6 +4,9 @@
 #![deny(clippy::all)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
+pub mod cloudwatch;
+pub mod compute;
 pub mod config;
 pub mod http;
 pub mod iam;
@@ -11,9 +14,11 @@ pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod record;
+pub mod snapshot;
 pub mod store;
 pub mod time;
 pub mod validate;
+pub mod window_plan;
 
 pub use config::Config;
 pub use model::{ModelConfig, Task};

@@ -8,9 +8,11 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
 
+pub mod aggregates;
 pub mod batch;
 pub mod catalog;
 pub mod dirty;
+pub mod history;
 pub mod hours;
 pub mod item;
 pub mod join;

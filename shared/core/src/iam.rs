@@ -60,29 +60,22 @@ const COMPUTE_DYNAMODB: &[&str] = &[
     "dynamodb:UpdateItem",
 ];
 
-/// DynamoDB actions the degradation check calls.
-const CHECK_DYNAMODB: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-];
-
 /// DynamoDB actions the read-only API calls.
 const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
 
 /// CloudWatch actions of the metric publisher.
 const CLOUDWATCH: &[&str] = &["cloudwatch:PutMetricData"];
 
-/// SNS actions of the alert publisher.
-const SNS: &[&str] = &["sns:Publish"];
-
 /// Returns the set of IAM actions `function` calls.
 pub fn actions(function: Function) -> BTreeSet<&'static str> {
     let parts: &[&[&str]] = match function {
         Function::Ingest => INGEST_DYNAMODB,
         Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
-        Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
+        Function::CheckDegradation => &[
+            crate::store::catalog::IAM_ACTIONS,
+            crate::store::alerts::IAM_ACTIONS,
+            crate::alert::sns::IAM_ACTIONS,
+        ],
         Function::Query => &[QUERY_DYNAMODB],
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()

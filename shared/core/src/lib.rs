@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod alert;
 pub mod cloudwatch;
 pub mod compute;
 pub mod config;

@@ -145,6 +145,15 @@ fn serve_bad_tick_interval_is_usage_error() {
 #[test]
 fn serve_answers_per_record() {
     let server = Server::start();
+    let registration = json!({ "task": "binary", "threshold": 0.5 }).to_string();
+    let (status, answer) = request(
+        server.address(),
+        "PUT",
+        "/v1/models/serve-test",
+        registration.as_bytes(),
+    );
+    assert_eq!(status, 201, "answer: {answer}");
+
     let body = json!({
         "model": "serve-test",
         "predictions": [
@@ -185,7 +194,7 @@ fn serve_oversized_body_is_413() {
     let (status, answer) = request(server.address(), "POST", "/v1/predictions", &body);
 
     assert_eq!(status, 413);
-    assert_eq!(answer["error"], "request body too large");
+    assert_eq!(answer["error"], "body too large");
 }
 
 #[test]
@@ -196,6 +205,8 @@ fn serve_body_over_api_limit_rejected_by_router() {
     let (status, answer) = request(server.address(), "POST", "/v1/predictions", &body);
 
     assert_eq!(status, 413, "answer: {answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("1048576"), "detail: {detail}");
 }
 
 #[test]

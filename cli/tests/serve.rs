@@ -30,16 +30,23 @@ fn mpt() -> Command {
 struct Server {
     child: Child,
     url: String,
+    /// The log lines after the ready line.
+    log: mpsc::Receiver<String>,
 }
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Self {
         let endpoint = std::env::var("MPT_TEST_ENDPOINT").expect(
             "MPT_TEST_ENDPOINT is not set; run scripts/test.sh, or export the URL `scripts/emulator.sh start` prints",
         );
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         let mut child = mpt()
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra_args)
             .env("AWS_ENDPOINT_URL", &endpoint)
             .env("MPT_TABLE", format!("serve-test-{nanos}"))
             .stdout(Stdio::null())
@@ -49,24 +56,41 @@ impl Server {
 
         // Read the log on a thread until the ready line, and keep draining it afterwards.
         let stderr = child.stderr.take().unwrap();
-        let (sender, receiver) = mpsc::channel();
+        let (ready_sender, ready) = mpsc::channel();
+        let (log_sender, log) = mpsc::channel();
         thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening") {
-                    if let Some(start) = line.find("http://127.0.0.1:") {
-                        let url: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
-                        let _ = sender.send(url);
-                    }
+            let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+            for line in lines.by_ref() {
+                if let (true, Some(start)) = (line.contains("listening"), line.find("http://127.0.0.1:")) {
+                    let url: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = ready_sender.send(url);
+                    break;
                 }
             }
+            for line in lines {
+                let _ = log_sender.send(line);
+            }
         });
-        match receiver.recv_timeout(READY_TIMEOUT) {
-            Ok(url) => Self { child, url },
+        match ready.recv_timeout(READY_TIMEOUT) {
+            Ok(url) => Self { child, url, log },
             Err(_) => {
                 let _ = child.kill();
                 panic!("mpt serve did not log its ready line within {READY_TIMEOUT:?}");
             }
         }
+    }
+
+    /// Waits up to `timeout` for a log line containing `text`.
+    fn wait_for_log(&self, text: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     fn address(&self) -> &str {
@@ -224,4 +248,13 @@ fn serve_sigterm_exits_cleanly() {
     let status = server.terminate();
 
     assert!(status.success(), "exit: {status:?}");
+}
+
+#[test]
+fn serve_tick_every_runs_compute() {
+    let server = Server::start_with(&["--tick-every", "1h"]);
+    let line = server.wait_for_log("compute-metrics finished", Duration::from_secs(60));
+
+    assert!(line.is_some(), "no compute-metrics run was logged within 60 s");
+    assert!(server.terminate().success());
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::{stream, StreamExt};
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     alert::{
@@ -34,12 +34,14 @@ use crate::{
         message::{render, AlertContext, HISTORY_LINES},
         report::AlertRecord,
         rule::{parse_default_checks, Check, Condition},
-        sns::Publisher,
+        sns::{Publisher, SnsPublisher},
         source::{CheckSource, Span, VersionSpan, WindowValues},
         state::{step, Severity, Signal, Status, Transition},
         store::{AlertError, AlertStore, Pending, SaveResult, StoredState},
+        stored::StoredSource,
     },
     config::Config,
+    store::Store,
     time::floor_hour,
 };
 
@@ -65,6 +67,22 @@ pub struct CheckDeps<S, A, P> {
     pub publisher: P,
     /// The wall clock, used only for notification leases; evaluation uses the event time.
     pub clock: fn() -> DateTime<Utc>,
+}
+
+/// The dependencies of a run against AWS or the emulator.
+pub type AwsCheckDeps = CheckDeps<StoredSource, Store, SnsPublisher>;
+
+impl AwsCheckDeps {
+    /// Builds the dependencies of a deployed or local run: inputs and monitor states in `store`,
+    /// alerts to the SNS topic `topic_arn`, and the system clock for leases.
+    pub fn aws(store: Store, sns: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
+        Self {
+            source: StoredSource::new(store.clone()),
+            store,
+            publisher: SnsPublisher::new(sns, topic_arn),
+            clock: Utc::now,
+        }
+    }
 }
 
 /// What one run did, for its log line and its return value.
@@ -341,23 +359,22 @@ where
         Some(signal) => signal,
         None => {
             if let Outcome::Skipped(reason) = &evaluation.outcome {
-                info!(model = key.model, version = key.version, monitor = key.monitor, reason = %reason, "rule not evaluated");
+                debug!(model = key.model, version = key.version, monitor = key.monitor, reason = %reason, "rule not evaluated");
             }
             summary.skipped += 1;
             return Ok(summary);
         }
     };
-    // A quiet monitor stays quiet: nothing to store.
-    let quiet = stored.state.status == Status::Ok && stored.state.breach_streak == 0 && signal == Signal::Clear;
-    if quiet {
-        summary.evaluated += 1;
-        return Ok(summary);
-    }
     let Some(next) = step(&stored.state, signal, evaluation.end, check.consecutive, check.cooldown) else {
         summary.repeated += 1;
         return Ok(summary);
     };
     summary.evaluated += 1;
+    // A quiet monitor stays quiet, so there is nothing to store.
+    let quiet = stored.state.status == Status::Ok && stored.state.breach_streak == 0 && signal == Signal::Clear;
+    if quiet {
+        return Ok(summary);
+    }
     if next.held_by_cooldown {
         info!(
             model = key.model,

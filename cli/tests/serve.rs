@@ -251,10 +251,12 @@ fn serve_sigterm_exits_cleanly() {
 }
 
 #[test]
-fn serve_tick_every_runs_compute() {
+fn serve_tick_every_runs_both_functions() {
     let server = Server::start_with(&["--tick-every", "1h"]);
-    let line = server.wait_for_log("compute-metrics finished", Duration::from_secs(60));
+    let compute = server.wait_for_log("compute-metrics finished", Duration::from_secs(60));
+    let check = server.wait_for_log("check-degradation finished", Duration::from_secs(60));
 
-    assert!(line.is_some(), "no compute-metrics run was logged within 60 s");
+    assert!(compute.is_some(), "no compute-metrics run was logged within 60 s");
+    assert!(check.is_some(), "no check-degradation run was logged within 60 s");
     assert!(server.terminate().success());
 }

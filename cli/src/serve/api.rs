@@ -4,6 +4,7 @@ use std::{future::Future, time::Duration};
 
 use chrono::{DateTime, Utc};
 use mpt_core::{
+    alert::check::{run_check, AwsCheckDeps},
     cloudwatch::MetricPublisher,
     compute::{run_tick, ComputeDeps},
     http::{Request, Response},
@@ -24,11 +25,17 @@ pub struct Api {
     config: Config,
     store: Store,
     compute: ComputeDeps,
+    check: AwsCheckDeps,
 }
 
 impl Api {
-    /// Creates the table when missing and builds the handlers.
+    /// Creates the table when missing and builds the handlers. Alerts go to `config.topic_arn`,
+    /// which must be set.
     pub async fn connect(sdk: &aws_config::SdkConfig, config: Config) -> Result<Self, String> {
+        let topic_arn = config
+            .topic_arn
+            .clone()
+            .ok_or_else(|| "no SNS topic for alerts: set MPT_TOPIC_ARN or let mpt serve create one".to_string())?;
         let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table.clone());
         let created = store
             .create_table_if_missing()
@@ -39,7 +46,13 @@ impl Api {
         let publisher = MetricPublisher::new(aws_sdk_cloudwatch::Client::new(sdk), config.namespace.clone())
             .map_err(|error| error.to_string())?;
         let compute = ComputeDeps::new(store.clone(), Some(publisher));
-        Ok(Self { config, store, compute })
+        let check = AwsCheckDeps::aws(store.clone(), aws_sdk_sns::Client::new(sdk), topic_arn);
+        Ok(Self {
+            config,
+            store,
+            compute,
+            check,
+        })
     }
 
     /// Runs compute-metrics and then check-degradation with "now" = `now`.
@@ -54,8 +67,20 @@ impl Api {
             failures = summary.failures.len(),
             "compute-metrics finished"
         );
-        // TODO: run check-degradation here once the core crate has its DynamoDB-backed
-        // source and alert store.
+
+        // The check runs even after a compute failure in some models: it evaluates whatever
+        // history is stored, as the separately scheduled Lambda function would.
+        let summary = run_check(&self.check, &self.config, now)
+            .await
+            .map_err(|error| format!("check-degradation failed: {error}"))?;
+        info!(
+            models = summary.models,
+            evaluated = summary.evaluated,
+            fired = summary.fired,
+            resolved = summary.resolved,
+            failures = summary.failures,
+            "check-degradation finished"
+        );
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The API behind the listener: the routes the Lambda functions serve, and the scheduled work.
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use mpt_core::{
@@ -86,16 +86,14 @@ impl Api {
 }
 
 impl Router for Api {
-    fn handle<'a>(&'a self, request: Request<'a>) -> impl Future<Output = Response> + Send + 'a {
-        async move {
-            let context = Context {
-                store: self.store.clone(),
-                config: self.config.clone(),
-                now: Utc::now(),
-                deadline: deadline_after(STORAGE_BUDGET),
-            };
-            // TODO: send the read routes (GET) to the query handlers once the core crate has them.
-            ingest::route(&context, &request).await
-        }
+    async fn handle<'a>(&'a self, request: Request<'a>) -> Response {
+        let context = Context {
+            store: self.store.clone(),
+            config: self.config.clone(),
+            now: Utc::now(),
+            deadline: deadline_after(STORAGE_BUDGET),
+        };
+        // TODO: send the read routes (GET) to the query handlers once the core crate has them.
+        ingest::route(&context, &request).await
     }
 }

@@ -125,7 +125,7 @@ fn request(address: &str, method: &str, path: &str, body: &[u8]) -> (u16, Value)
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer an oversized body before reading it and close the connection.
+    // The server may respond to an oversized body before reading it, and close the connection.
     let _ = stream.write_all(body);
 
     let mut raw = Vec::new();
@@ -224,7 +224,7 @@ fn serve_oversized_body_is_413() {
 #[test]
 fn serve_body_over_api_limit_rejected_by_router() {
     let server = Server::start();
-    // Over the API's 1 MiB but under the server's read cap, so the router's own check answers.
+    // Over the API's 1 MiB but under the server's read cap, so the router's own check rejects it.
     let body = vec![b' '; 1024 * 1024 + 16];
     let (status, answer) = request(server.address(), "POST", "/v1/predictions", &body);
 

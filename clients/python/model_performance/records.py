@@ -62,8 +62,8 @@ def envelope_bytes(model: str, key: str) -> int:
 def split_by_size(model: str, key: str, records: Sequence[bytes], max_records: int) -> List[List[bytes]]:
     """Split encoded records into chunks of at most `max_records` whose bodies fit in MAX_BODY_BYTES.
 
-    A record too large to fit a body on its own gets a chunk of its own, so the API can reject it
-    by name.
+    A record too large for a body on its own gets a chunk of its own. The API rejects that request
+    with a 413, and the record is counted as rejected.
     """
     budget = MAX_BODY_BYTES - envelope_bytes(model, key)
     chunks: List[List[bytes]] = []

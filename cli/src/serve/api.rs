@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use mpt_core::{
     alert::check::{run_check, AwsCheckDeps},
     cloudwatch::MetricPublisher,
@@ -45,7 +45,8 @@ impl Api {
 
         let publisher = MetricPublisher::new(aws_sdk_cloudwatch::Client::new(sdk), config.namespace.clone())
             .map_err(|error| error.to_string())?;
-        let compute = ComputeDeps::new(store.clone(), Some(publisher));
+        // The emulator's index is consistent at once, so dirty hours need no settle time.
+        let compute = ComputeDeps::new(store.clone(), Some(publisher)).with_settle(TimeDelta::zero());
         let check = AwsCheckDeps::aws(store.clone(), aws_sdk_sns::Client::new(sdk), topic_arn);
         Ok(Self {
             config,

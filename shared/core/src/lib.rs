@@ -14,6 +14,7 @@ pub mod iam;
 pub mod ingest;
 pub mod model;
 pub mod monitor;
+pub mod names;
 pub mod record;
 pub mod snapshot;
 pub mod store;

@@ -109,7 +109,7 @@ pub fn two_proportion_z_test(
     })
 }
 
-/// How [`mcnemar_test`] computed its p-value.
+/// The test behind a [`mcnemar_test`] p-value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum McNemarMethod {
@@ -130,7 +130,7 @@ pub struct McNemarTest {
     pub statistic: f64,
     /// Two-sided p-value for "the two versions are equally accurate".
     pub p_value: f64,
-    /// Which test produced the p-value.
+    /// The test that produced the p-value.
     pub method: McNemarMethod,
 }
 
@@ -210,7 +210,7 @@ fn check_counts(name: &str, successes: u64, trials: u64) -> Result<(), MetricsEr
     }
     if successes > trials {
         return Err(MetricsError::Invalid(format!(
-            "{name} is {successes} but there are only {trials} trials; successes cannot exceed trials"
+            "{name} is {successes} but there are only {trials} trials, and successes cannot exceed trials"
         )));
     }
     Ok(())

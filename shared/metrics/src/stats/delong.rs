@@ -55,7 +55,7 @@ pub fn delong_test(
 ) -> Result<DeLongTest, MetricsError> {
     if baseline.len() != actuals.len() || candidate.len() != actuals.len() {
         return Err(MetricsError::Invalid(format!(
-            "baseline has {} scores, candidate {} and actuals {}; pass both versions' scores for the same examples",
+            "baseline has {} scores, candidate {} and actuals {}, so pass both versions' scores for the same examples",
             baseline.len(),
             candidate.len(),
             actuals.len()
@@ -133,7 +133,7 @@ impl StructuralComponents {
         let negative_all_ranks = select(&all_ranks, actuals, false);
 
         // A positive's rank among all scores minus its rank among positives counts the
-        // negatives below it, ties one half; the same holds for negatives with the roles swapped.
+        // negatives below it, ties one half. Negatives work the same way with the roles swapped.
         let positive = positive_all_ranks
             .iter()
             .zip(midranks(&positive_scores))

@@ -22,6 +22,7 @@ cargo test --workspace --locked
 export SAM_CLI_TELEMETRY=0
 .venv/bin/cfn-lint template.yaml
 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
+
 # The Python client's tests start `mpt serve` from this build against the same emulator.
 cargo build --locked -p mpt-cli
 # The client is installed into a directory of this checkout, not into .venv, so the tests

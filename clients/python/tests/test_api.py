@@ -45,6 +45,7 @@ def test_predictions_and_actuals_stored(api_url):
 
 def test_invalid_prediction_rejected_by_api(api_url):
     tracker = tracker_for(api_url, unique_model())
+    tracker.register_model("binary")
     tracker.log_prediction(model_version="v1", prediction=0.4, timestamp=GAME_TIME, prediction_id="ok")
     tracker.log_prediction(model_version="v1", prediction=1.7, timestamp=GAME_TIME, prediction_id="bad")
     tracker.close()

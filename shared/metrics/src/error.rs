@@ -37,6 +37,34 @@ pub enum MetricsError {
         /// The setting of the right state.
         right: String,
     },
+    /// A number outside the range its field accepts.
+    #[error("{field} must be {expected}, got {value}")]
+    OutOfRange {
+        /// The input field that carried the value (`odds`, `stake`, `latency_ms`, ...).
+        field: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The accepted range, in words (`greater than 1`, ...).
+        expected: &'static str,
+    },
+    /// Per-class probabilities whose sum is too far from 1.
+    #[error("class probabilities must sum to 1 within {tolerance}, got a sum of {sum}; normalise them before sending")]
+    ProbabilitySum {
+        /// The sum of the rejected probabilities.
+        sum: f64,
+        /// The accepted distance from 1.
+        tolerance: f64,
+    },
+    /// A list input whose length does not match the configuration it is used with.
+    #[error("{what} has {got} entries, expected {expected}")]
+    LengthMismatch {
+        /// The input with the wrong length (`probabilities`, `values`, ...).
+        what: &'static str,
+        /// The expected length (the number of classes, bins, ...).
+        expected: usize,
+        /// The length received.
+        got: usize,
+    },
     /// Any other invalid input, described in full.
     #[error("{0}")]
     Invalid(String),

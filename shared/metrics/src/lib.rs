@@ -16,6 +16,7 @@ pub mod metric;
 pub mod multiclass;
 pub mod regression;
 pub mod stats;
+pub mod summation;
 pub mod value;
 
 pub use error::MetricsError;

@@ -388,6 +388,12 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")
     }
 
+    /// The history file takes seconds to parse in a debug build, so the tests share one copy.
+    fn history() -> &'static [Game] {
+        static HISTORY: std::sync::OnceLock<Vec<Game>> = std::sync::OnceLock::new();
+        HISTORY.get_or_init(|| load_history(&data_dir()).unwrap())
+    }
+
     #[test]
     fn season_parses_span() {
         assert_eq!("2022-23".parse::<Season>().unwrap(), Season(2023));
@@ -482,13 +488,13 @@ mod tests {
 
     #[test]
     fn history_stops_before_2019_20() {
-        let games = load_history(&data_dir()).unwrap();
+        let games = history();
         assert!(games.iter().all(|game| game.season.0 < FIRST_LATEST_SEASON));
     }
 
     #[test]
     fn history_recovers_regular_season_2017_18() {
-        let games = load_history(&data_dir()).unwrap();
+        let games = history();
         let regular = games
             .iter()
             .filter(|game| game.season == Season(2018) && game.stage == Stage::Regular)
@@ -498,7 +504,7 @@ mod tests {
 
     #[test]
     fn history_numbers_doubleheaders() {
-        let games = load_history(&data_dir()).unwrap();
+        let games = history();
         let ids: std::collections::HashSet<_> = games.iter().map(|game| &game.id).collect();
         assert_eq!(ids.len(), games.len());
     }

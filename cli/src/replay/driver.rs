@@ -170,13 +170,13 @@ mod tests {
     #[tokio::test]
     async fn drive_tick_sees_previous_day_with_outcomes() {
         let (pipeline, _) = run(&[game(1, "a"), game(2, "b")]).await;
-        assert_eq!(pipeline.calls[3], "compute 02 seen 2/1");
+        assert_eq!(pipeline.calls[2], "compute 02 seen 2/1");
     }
 
     #[tokio::test]
     async fn drive_checks_after_each_compute() {
         let (pipeline, _) = run(&[game(1, "a"), game(2, "b")]).await;
-        assert_eq!(pipeline.calls[4], "check");
+        assert_eq!(pipeline.calls[3], "check");
     }
 
     #[tokio::test]

@@ -22,11 +22,11 @@ pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Mergeable state for binary classification metrics.
 ///
 /// A record is a score, the predicted probability of the positive class in [0, 1], and the
-/// actual class. The record is predicted positive when `score >= threshold`. The state holds the
-/// confusion counts, compensated sums of the per-record log loss and Brier terms, the
-/// calibration bins and a [`ScoreHistogram`] for binned ROC-AUC and PR-AUC. States with the same
-/// threshold merge in any order or grouping, and the merged metrics agree with one pass over the
-/// same records within 1e-12 relative.
+/// actual class. The record is predicted positive when `score >= threshold`. The state contains
+/// the confusion counts, compensated sums of the per-record log loss and Brier terms, the
+/// calibration bins and a [`ScoreHistogram`] for binned ROC-AUC and PR-AUC. States with the
+/// same threshold merge in any order or grouping, and the merged metrics agree with one pass
+/// over the same records within 1e-12 relative.
 ///
 /// ```
 /// use mpt_metrics::binary::BinaryState;
@@ -64,7 +64,8 @@ impl BinaryState {
     /// [`MetricsError::NotFinite`] or [`MetricsError::NotProbability`] naming the threshold.
     pub fn new(threshold: f64) -> Result<Self, MetricsError> {
         check_probability("threshold", threshold)?;
-        Ok(Self::with_valid_threshold(threshold))
+        // Adding 0.0 turns -0.0 into 0.0, so the two merge as the same threshold.
+        Ok(Self::with_valid_threshold(threshold + 0.0))
     }
 
     fn with_valid_threshold(threshold: f64) -> Self {
@@ -129,7 +130,7 @@ impl BinaryState {
         let error = score - f64::from(u8::from(actual));
         self.brier_sum.add(error * error);
 
-        // The score was checked above, so the calibration update cannot fail.
+        // Both callers check the score first, so the calibration update cannot fail.
         let _ = self.calibration.update(score, actual);
     }
 
@@ -172,7 +173,7 @@ impl BinaryMetrics {
         let mut state = BinaryState::new(threshold)?;
         if scores.len() != actuals.len() {
             return Err(MetricsError::Invalid(format!(
-                "scores has {} entries but actuals has {}; pass one actual per score",
+                "scores has {} entries but actuals has {}, so pass one actual per score",
                 scores.len(),
                 actuals.len()
             )));
@@ -186,8 +187,8 @@ impl BinaryMetrics {
     }
 }
 
-/// The per-record log loss with scikit-learn 1.9.1's clipping: the probability given to the
-/// actual class is clipped to `[eps, 1 - eps]`, with `eps` the `f64` machine epsilon.
+/// Computes one record's log loss with scikit-learn 1.9.1's clipping: the probability given to
+/// the actual class is clipped to `[eps, 1 - eps]`, with `eps` the `f64` machine epsilon.
 fn log_loss_term(score: f64, actual: bool) -> f64 {
     let probability_of_actual = if actual { score } else { 1.0 - score };
     -probability_of_actual.clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln()
@@ -220,14 +221,14 @@ impl TryFrom<StoredBinaryState> for BinaryState {
         if !consistent {
             return Err(MetricsError::Invalid(format!(
                 "stored binary state is inconsistent: the confusion matrix counts {} records \
-                 but the calibration bins count {} and the histogram {}; rebuild it from the records",
+                 but the calibration bins count {} and the histogram {}. Rebuild it from the records",
                 confusion.total(),
                 stored.calibration.count(),
                 stored.histogram.count()
             )));
         }
         Ok(Self {
-            threshold: stored.threshold,
+            threshold: stored.threshold + 0.0,
             confusion,
             log_loss_sum: stored.log_loss_sum,
             brier_sum: stored.brier_sum,

@@ -13,7 +13,7 @@ const EMPTY_BIN: &str = "no records in this bin";
 /// Mergeable calibration state: per bin, the record count, the sum of scores and the number of
 /// positive actuals.
 ///
-/// Bin `k` holds scores in `[k / 10, (k + 1) / 10)`, and the last bin also holds 1.0. The index
+/// Bin `k` contains scores in `[k / 10, (k + 1) / 10)`, and the last bin also contains 1.0. The index
 /// is `min(floor(10 * score), 9)` computed in `f64`, so a score written as 0.3 lands in
 /// `[0.3, 0.4)` even though the nearest `f64` to 0.3 is slightly below it.
 ///
@@ -138,7 +138,7 @@ impl CalibrationState {
         for bin in 0..CALIBRATION_BINS {
             if self.positive[bin] > self.count[bin] {
                 return Err(MetricsError::Invalid(format!(
-                    "calibration bin {bin} has {} positives but only {} records; the stored state is corrupt",
+                    "calibration bin {bin} has {} positives but only {} records, so the stored state is corrupt",
                     self.positive[bin], self.count[bin]
                 )));
             }

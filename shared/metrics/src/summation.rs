@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 ///
 /// Each addition uses Knuth's two-sum, so the error term captures exactly what rounding
 /// dropped from the running sum. Merging adds the two sums the same way and the two error terms
-/// together. The result of adding values one by one, or of merging partial sums in any order or
-/// grouping, therefore agrees to within a few units in the last place of the total, which is far
-/// inside the 1e-12 relative agreement that merged metric states promise.
+/// together. Adding values one by one and merging partial sums in any order or grouping
+/// therefore agree to within a few units in the last place of the total. That is far inside the
+/// 1e-12 relative agreement that merged metric states promise.
 ///
 /// Serialises as a two-element array `[sum, error]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

@@ -6,12 +6,6 @@ use crate::{summation::CompensatedSum, Metric, MetricsError};
 const NO_RECORDS: &str = "no labelled records";
 const ONE_CLASS: &str = "only one class present in the actuals";
 
-/// Arrays shorter than this are sorted by comparison; radix sorting pays off above it.
-const RADIX_MIN_LEN: usize = 1024;
-const RADIX_BITS: u32 = 11;
-const RADIX_BUCKETS: usize = 1 << RADIX_BITS;
-const RADIX_PASSES: usize = 6;
-
 /// Computes the exact ROC-AUC of `scores` against `actuals`.
 ///
 /// The area under the ROC curve whose points are the distinct score values, joined by straight
@@ -44,7 +38,7 @@ pub fn average_precision_exact(scores: &[f64], actuals: &[bool]) -> Result<Metri
 pub(crate) fn exact_aucs(scores: &[f64], actuals: &[bool]) -> Result<(Metric, Metric), MetricsError> {
     if scores.len() != actuals.len() {
         return Err(MetricsError::Invalid(format!(
-            "scores has {} entries but actuals has {}; pass one actual per score",
+            "scores has {} entries but actuals has {}, so pass one actual per score",
             scores.len(),
             actuals.len()
         )));
@@ -69,8 +63,10 @@ pub(crate) fn exact_aucs(scores: &[f64], actuals: &[bool]) -> Result<(Metric, Me
     if let Some(reason) = two_class_reason(positive_keys.len(), negative_keys.len()) {
         return Ok((Metric::Undefined(reason), Metric::Undefined(reason)));
     }
-    radix_sort(&mut positive_keys);
-    radix_sort(&mut negative_keys);
+    // For 10 million scores, sorting u64 keys took 0.20 s of CPU time and sorting f64 with
+    // `total_cmp` 0.35 s. An 11-bit radix sort was slower than both on the shared 2-core machine.
+    positive_keys.sort_unstable();
+    negative_keys.sort_unstable();
     Ok(aucs_from_sorted(&positive_keys, &negative_keys))
 }
 
@@ -135,75 +131,9 @@ fn sort_key(score: f64) -> u64 {
     }
 }
 
-/// Sorts `keys` ascending: least-significant-digit radix sort on 11-bit digits, skipping any
-/// digit that every key shares.
-pub(crate) fn radix_sort(keys: &mut [u64]) {
-    if keys.len() < RADIX_MIN_LEN {
-        keys.sort_unstable();
-        return;
-    }
-
-    // One pass counts the digits of every position at once.
-    let mut counts = vec![[0usize; RADIX_BUCKETS]; RADIX_PASSES];
-    for key in keys.iter() {
-        for (pass, pass_counts) in counts.iter_mut().enumerate() {
-            pass_counts[digit(*key, pass)] += 1;
-        }
-    }
-
-    let mut buffer = vec![0u64; keys.len()];
-    let mut sorted_in_buffer = false;
-    for (pass, pass_counts) in counts.iter_mut().enumerate() {
-        if pass_counts[digit(keys[0], pass)] == keys.len() {
-            continue;
-        }
-        let mut offset = 0;
-        for count in pass_counts.iter_mut() {
-            let bucket_len = *count;
-            *count = offset;
-            offset += bucket_len;
-        }
-        let (source, target): (&[u64], &mut [u64]) = if sorted_in_buffer {
-            (&buffer, &mut *keys)
-        } else {
-            (&*keys, &mut buffer)
-        };
-        for key in source {
-            let slot = &mut pass_counts[digit(*key, pass)];
-            target[*slot] = *key;
-            *slot += 1;
-        }
-        sorted_in_buffer = !sorted_in_buffer;
-    }
-    if sorted_in_buffer {
-        keys.copy_from_slice(&buffer);
-    }
-}
-
-fn digit(key: u64, pass: usize) -> usize {
-    ((key >> (pass as u32 * RADIX_BITS)) as usize) & (RADIX_BUCKETS - 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn radix_sort_matches_comparison_sort() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut keys: Vec<u64> = (0..5000)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                state
-            })
-            .collect();
-        let mut expected = keys.clone();
-        expected.sort_unstable();
-        radix_sort(&mut keys);
-        assert_eq!(keys, expected);
-    }
 
     #[test]
     fn sort_key_orders_negative_and_positive_scores() {

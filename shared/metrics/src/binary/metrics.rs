@@ -52,7 +52,7 @@ impl ConfusionMatrix {
 /// With `TP`, `FP`, `TN`, `FN` the confusion counts at the threshold, `P = TP + FN` positive
 /// actuals, `N = FP + TN` negative actuals and `n = P + N` records. Every metric is undefined,
 /// with the reason "no labelled records", when `n = 0`. Where a definition here departs from
-/// scikit-learn 1.9.1, the field says so.
+/// scikit-learn 1.9.1, the field's documentation states how.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BinaryMetrics {
     /// Number of labelled records, `n`.

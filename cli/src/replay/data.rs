@@ -39,7 +39,9 @@ const REGULAR_SEASON_GAMES: u32 = 82;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// A data file or folder could not be opened or read.
-    #[error("could not read {path}: {source}; run from a clone of the repository, whose data/ folder holds the forecasts")]
+    #[error(
+        "could not read {path}: {source}; run from a clone of the repository, whose data/ folder holds the forecasts"
+    )]
     Read {
         /// The file or folder.
         path: PathBuf,
@@ -247,7 +249,11 @@ pub fn select_season(games: Vec<Game>, season: Option<Season>, history: bool) ->
     if !selected.is_empty() {
         return Ok(selected);
     }
-    let first = Season(if history { FIRST_HISTORY_SEASON } else { FIRST_LATEST_SEASON });
+    let first = Season(if history {
+        FIRST_HISTORY_SEASON
+    } else {
+        FIRST_LATEST_SEASON
+    });
     let mut hint = format!("choose one from {first} to {}", Season(LAST_LATEST_SEASON));
     if !history && (FIRST_HISTORY_SEASON..FIRST_LATEST_SEASON).contains(&season.0) {
         hint.push_str(", or add --history for the seasons before 2019-20");
@@ -424,7 +430,8 @@ mod tests {
 
     #[test]
     fn parse_numbers_second_game_same_day() {
-        let body = "1950-01-01,1950,FALSE,,AAA,BBB,1,1,0.5,0.5,,90,80\n1950-01-01,1950,FALSE,,AAA,BBB,1,1,0.5,0.5,,70,80\n";
+        let body =
+            "1950-01-01,1950,FALSE,,AAA,BBB,1,1,0.5,0.5,,90,80\n1950-01-01,1950,FALSE,,AAA,BBB,1,1,0.5,0.5,,70,80\n";
         let text = format!("{HEADER}{body}");
         let games = parse_games(text.as_bytes(), Path::new("h.csv"), Source::History).unwrap();
         assert_eq!(games[1].id, "1950-01-01-AAA-BBB-2");

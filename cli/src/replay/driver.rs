@@ -70,7 +70,9 @@ pub(crate) async fn drive<P: Pipeline>(
         match step {
             Step::Predict { at, games: range } => {
                 let started = Instant::now();
-                let counts = pipeline.send_predictions(predictions_body(&games[range.clone()], *at)).await?;
+                let counts = pipeline
+                    .send_predictions(predictions_body(&games[range.clone()], *at))
+                    .await?;
                 timings.ingest += started.elapsed();
                 timings.ingest_calls += 1;
                 timings.records_stored += counts.stored;
@@ -133,8 +135,12 @@ mod tests {
         }
 
         async fn compute(&mut self, at: DateTime<Utc>) -> Result<(), ReplayError> {
-            self.calls
-                .push(format!("compute {} seen {}/{}", at.format("%d"), self.predictions, self.actuals));
+            self.calls.push(format!(
+                "compute {} seen {}/{}",
+                at.format("%d"),
+                self.predictions,
+                self.actuals
+            ));
             Ok(())
         }
 
@@ -163,7 +169,9 @@ mod tests {
     async fn run(games: &[Game]) -> (RecordingPipeline, Timings) {
         let steps = plan(games, "1d".parse().unwrap());
         let mut pipeline = RecordingPipeline::default();
-        let timings = drive(&mut pipeline, games, &steps, &ProgressBar::hidden()).await.unwrap();
+        let timings = drive(&mut pipeline, games, &steps, &ProgressBar::hidden())
+            .await
+            .unwrap();
         (pipeline, timings)
     }
 

@@ -92,7 +92,11 @@ impl Drop for Emulator {
 }
 
 fn stop(root: &Path) {
-    let stopped = Command::new("bash").arg(EMULATOR_SCRIPT).arg("stop").current_dir(root).status();
+    let stopped = Command::new("bash")
+        .arg(EMULATOR_SCRIPT)
+        .arg("stop")
+        .current_dir(root)
+        .status();
     if let Err(error) = stopped {
         tracing::warn!(%error, "could not stop the emulator; see .run/emulator.pid for its process id");
     }

@@ -203,7 +203,12 @@ pub fn confusion_by_season(
 ) -> BTreeMap<(Season, &'static str), mpt_metrics::binary::ConfusionMatrix> {
     evaluations
         .iter()
-        .filter_map(|evaluation| Some(((evaluation.season?, evaluation.version), evaluation.metrics.confusion_matrix)))
+        .filter_map(|evaluation| {
+            Some((
+                (evaluation.season?, evaluation.version),
+                evaluation.metrics.confusion_matrix,
+            ))
+        })
         .collect()
 }
 
@@ -256,7 +261,10 @@ mod tests {
     fn compare_counts_discordant_pairs() {
         // Elo alone is right on c; RAPTOR alone is right on f.
         let comparison = compare_versions(&games()).unwrap().unwrap();
-        assert_eq!((comparison.accuracy.baseline_only, comparison.accuracy.candidate_only), (1, 1));
+        assert_eq!(
+            (comparison.accuracy.baseline_only, comparison.accuracy.candidate_only),
+            (1, 1)
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 pub mod data;
 pub mod driver;
 pub mod emulator;
-// pub mod evaluation;
+pub mod evaluation;
 pub mod market;
 pub mod requests;
 pub mod schedule;

@@ -161,7 +161,11 @@ mod tests {
 
     #[test]
     fn plan_groups_games_by_day() {
-        let games = [game("2023-01-01", "a"), game("2023-01-01", "b"), game("2023-01-03", "c")];
+        let games = [
+            game("2023-01-01", "a"),
+            game("2023-01-01", "b"),
+            game("2023-01-03", "c"),
+        ];
         let predicts: Vec<_> = plan(&games, daily())
             .into_iter()
             .filter_map(|step| match step {
@@ -187,7 +191,12 @@ mod tests {
     #[test]
     fn plan_first_tick_follows_first_prediction() {
         let steps = plan(&[game("2023-01-01", "a")], daily());
-        assert_eq!(steps[2], Step::Tick { at: time("2023-01-02T12:00:00Z") });
+        assert_eq!(
+            steps[2],
+            Step::Tick {
+                at: time("2023-01-02T12:00:00Z")
+            }
+        );
     }
 
     #[test]
@@ -210,13 +219,25 @@ mod tests {
     #[test]
     fn plan_runs_data_before_tick_at_same_instant() {
         let steps = plan(&[game("2023-01-01", "a")], "1h".parse().unwrap());
-        let actual = steps.iter().position(|step| matches!(step, Step::Actuals { .. })).unwrap();
-        assert_eq!(steps[actual + 1], Step::Tick { at: time("2023-01-02T06:00:00Z") });
+        let actual = steps
+            .iter()
+            .position(|step| matches!(step, Step::Actuals { .. }))
+            .unwrap();
+        assert_eq!(
+            steps[actual + 1],
+            Step::Tick {
+                at: time("2023-01-02T06:00:00Z")
+            }
+        );
     }
 
     #[test]
     fn plan_is_in_time_order() {
-        let games = [game("2023-01-01", "a"), game("2023-01-02", "b"), game("2023-01-09", "c")];
+        let games = [
+            game("2023-01-01", "a"),
+            game("2023-01-02", "b"),
+            game("2023-01-09", "c"),
+        ];
         let steps = plan(&games, "6h".parse().unwrap());
         assert!(steps.windows(2).all(|pair| pair[0].at() <= pair[1].at()));
     }

@@ -16,3 +16,14 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
 cargo test --workspace --locked
+
+# The Python client's tests start `mpt serve` from this build against the same emulator.
+cargo build --locked -p mpt-cli
+# The client is installed into a directory of this checkout, not into .venv, so the tests
+# import the package as built from this checkout whatever else shares the virtualenv.
+client_dir=.run/python-client
+rm -rf "$client_dir"
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --target "$client_dir" ./clients/python
+# pytest exits 5 when it collects no tests; `set -e` turns that, like any failure, into a failed run.
+PYTHONPATH="$client_dir" MPT_BIN=target/debug/mpt .venv/bin/python -m pytest -q -p no:cacheprovider clients/python/tests

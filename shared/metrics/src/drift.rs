@@ -1,7 +1,8 @@
 //! Distribution drift between a reference and a current window, from counts over shared bins.
 //!
-//! Both distributions are given as counts over the same bins: score-histogram bins with the
-//! same edges, or predicted classes in the same order. Counts become shares of their total.
+//! Both distributions are given as counts over the same bins: the bins of two
+//! [`ScoreHistogram`]s, other bins with the same edges, or predicted classes in the same order.
+//! Counts become shares of their total.
 //!
 //! - **PSI** (population stability index) = Σ (c − r) · ln(c / r) over the bin shares r of the
 //!   reference and c of the current window. A share of 0 is replaced by
@@ -19,7 +20,7 @@
 
 use serde::Serialize;
 
-use crate::{Metric, MetricsError};
+use crate::{histogram::ScoreHistogram, Metric, MetricsError};
 
 /// The share that replaces the share of an empty bin in PSI: 0.01% of a window.
 ///
@@ -49,6 +50,13 @@ pub fn compare_bins(reference: &[u64], current: &[u64]) -> Result<DriftMetrics, 
         ks: ks_statistic(reference, current)?,
         js_distance: js_distance(reference, current)?,
     })
+}
+
+/// Compares the score distributions of two histograms, counting every score in them, labelled
+/// or not. Both histograms share one bin layout, so the error case of [`compare_bins`] does not
+/// arise.
+pub fn compare_histograms(reference: &ScoreHistogram, current: &ScoreHistogram) -> Result<DriftMetrics, MetricsError> {
+    compare_bins(&reference.totals(), &current.totals())
 }
 
 /// Compares two distributions of predicted classes, given as counts in the same class order.

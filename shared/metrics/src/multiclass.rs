@@ -10,7 +10,11 @@
 //! - `brier` = mean over records of Σ over classes of (p − 1 if actual else p)², as
 //!   `brier_score_loss` computes it for three or more classes. With two classes that sum is
 //!   halved, as `brier_score_loss` does by default (`scale_by_half="auto"`), so it equals the
-//!   binary Brier score of either class.
+//!   binary Brier score of either class;
+//! - `roc_auc_ovr_macro` = mean over classes k of the ROC-AUC with which the probability of k
+//!   separates the records of class k from the rest, as `roc_auc_score(multi_class="ovr",
+//!   average="macro")` computes it. It is null when a class never occurs among the actuals,
+//!   where scikit-learn raises an error.
 //!
 //! An undefined per-class value (precision of a class never predicted, recall of a class that
 //! never occurred) is null, where scikit-learn reports 0 with a warning. The averages still
@@ -18,12 +22,16 @@
 //! `weighted_*` equal scikit-learn's numbers. A class that neither occurred nor was predicted
 //! is left out of the averages, and its own values are null.
 
+mod averages;
+mod probabilities;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{summation::CompensatedSum, Metric, MetricsError};
+pub use probabilities::{argmax, roc_auc_ovr_macro_exact, PROBABILITY_SUM_TOLERANCE};
 
-/// How far the per-class probabilities of one record may sum from 1.
-pub const PROBABILITY_SUM_TOLERANCE: f64 = 1e-3;
+use crate::{histogram::ScoreHistogram, summation::CompensatedSum, Metric, MetricsError};
+use averages::Averages;
+use probabilities::{log_loss_term, macro_average, squared_error_term, validate_probabilities};
 
 /// One model output for a multiclass record.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,7 +43,12 @@ pub enum ClassPrediction<'a> {
     Probabilities(&'a [f64]),
 }
 
-/// Mergeable state of the multiclass metrics: a confusion matrix plus probability sums.
+/// Mergeable state of the multiclass metrics: a confusion matrix, probability sums, and one
+/// score histogram per class for the one-vs-rest ROC-AUC.
+///
+/// NOTE: a stored state grows with the number of histogram bins in use, up to about 100 KB per
+/// class when every bin is filled, so a long window over many classes can pass DynamoDB's
+/// 400 KB item limit. Hourly aggregates of a few thousand records stay far below it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "StoredMulticlassState")]
 pub struct MulticlassState {
@@ -47,6 +60,8 @@ pub struct MulticlassState {
     log_loss_sum: CompensatedSum,
     /// Sum over records of Σ (p − one-hot)², not yet halved for two classes.
     squared_error_sum: CompensatedSum,
+    /// Per class, its probability on each record, split by whether the record is of that class.
+    histograms: Vec<ScoreHistogram>,
 }
 
 /// The serialised form of [`MulticlassState`], validated before it becomes a state.
@@ -57,6 +72,7 @@ struct StoredMulticlassState {
     probability_count: u64,
     log_loss_sum: CompensatedSum,
     squared_error_sum: CompensatedSum,
+    histograms: Vec<ScoreHistogram>,
 }
 
 impl TryFrom<StoredMulticlassState> for MulticlassState {
@@ -91,6 +107,30 @@ impl TryFrom<StoredMulticlassState> for MulticlassState {
         state.probability_count = stored.probability_count;
         state.log_loss_sum = stored.log_loss_sum;
         state.squared_error_sum = stored.squared_error_sum;
+
+        // Each histogram counts every record with probabilities once, and exactly one of them
+        // counts it as a positive.
+        if stored.histograms.len() != classes {
+            return Err(MetricsError::LengthMismatch {
+                what: "histograms",
+                expected: classes,
+                got: stored.histograms.len(),
+            });
+        }
+        let positives: u64 = stored.histograms.iter().map(ScoreHistogram::positive_count).sum();
+        let consistent = positives == stored.probability_count
+            && stored
+                .histograms
+                .iter()
+                .all(|histogram| histogram.count() == stored.probability_count);
+        if !consistent {
+            return Err(MetricsError::Invalid(format!(
+                "stored multiclass state counts {} records with probabilities but its histograms disagree; \
+                 the stored aggregate is corrupt, so rebuild it from the raw records",
+                stored.probability_count
+            )));
+        }
+        state.histograms = stored.histograms;
         Ok(state)
     }
 }
@@ -133,6 +173,11 @@ pub struct MulticlassMetrics {
     pub log_loss: Metric,
     /// Multiclass Brier score; needs probabilities on every record.
     pub brier: Metric,
+    /// One-vs-rest ROC-AUC averaged over classes, from the per-class score histograms; needs
+    /// probabilities on every record. It is within
+    /// [`MulticlassState::roc_auc_ovr_macro_error_bound`] of the exact value, which
+    /// [`roc_auc_ovr_macro_exact`] computes from raw probabilities.
+    pub roc_auc_ovr_macro: Metric,
     /// Per-class values, in class order.
     pub per_class: Vec<ClassMetrics>,
     /// Counts by actual class (rows) and predicted class (columns), in class order.
@@ -175,6 +220,7 @@ impl MulticlassState {
             probability_count: 0,
             log_loss_sum: CompensatedSum::new(),
             squared_error_sum: CompensatedSum::new(),
+            histograms: vec![ScoreHistogram::new(); size],
         })
     }
 
@@ -213,6 +259,9 @@ impl MulticlassState {
             ClassPrediction::Label(label) => self.class_index(label)?,
             ClassPrediction::Probabilities(probabilities) => {
                 let predicted_index = validate_probabilities(probabilities, self.classes.len())?;
+                for (class, (histogram, probability)) in self.histograms.iter_mut().zip(probabilities).enumerate() {
+                    histogram.add(*probability, Some(class == actual_index))?;
+                }
                 self.probability_count += 1;
                 self.log_loss_sum.add(log_loss_term(probabilities[actual_index]));
                 self.squared_error_sum
@@ -241,6 +290,9 @@ impl MulticlassState {
         self.probability_count += other.probability_count;
         self.log_loss_sum.merge(&other.log_loss_sum);
         self.squared_error_sum.merge(&other.squared_error_sum);
+        for (histogram, other_histogram) in self.histograms.iter_mut().zip(&other.histograms) {
+            histogram.merge(other_histogram);
+        }
         Ok(())
     }
 
@@ -256,7 +308,7 @@ impl MulticlassState {
             let correct: u64 = (0..self.classes.len()).map(|index| self.confusion[index][index]).sum();
             Metric::Value(correct as f64 / count as f64)
         };
-        let (log_loss, brier) = self.probability_metrics(count);
+        let probability_metrics = self.probability_metrics(count);
 
         MulticlassMetrics {
             count,
@@ -267,8 +319,9 @@ impl MulticlassState {
             weighted_precision: averages.weighted_precision,
             weighted_recall: averages.weighted_recall,
             weighted_f1: averages.weighted_f1,
-            log_loss,
-            brier,
+            log_loss: probability_metrics.log_loss,
+            brier: probability_metrics.brier,
+            roc_auc_ovr_macro: probability_metrics.roc_auc_ovr_macro,
             per_class,
             confusion_matrix: self.confusion.clone(),
         }
@@ -294,80 +347,52 @@ impl MulticlassState {
             .collect()
     }
 
-    fn probability_metrics(&self, count: u64) -> (Metric, Metric) {
+    /// Returns the largest possible difference between the binned `roc_auc_ovr_macro` and the
+    /// exact one on the raw probabilities: the mean of the per-class histogram bounds.
+    ///
+    /// Returns `None` when the binned value is undefined.
+    pub fn roc_auc_ovr_macro_error_bound(&self) -> Option<f64> {
+        let bounds: Option<Vec<f64>> = self
+            .histograms
+            .iter()
+            .map(ScoreHistogram::roc_auc_error_bound)
+            .collect();
+        let bounds = bounds?;
+        let count = self.count();
+        if count == 0 || self.probability_count != count {
+            return None;
+        }
+        Some(bounds.iter().sum::<f64>() / bounds.len() as f64)
+    }
+
+    fn probability_metrics(&self, count: u64) -> ProbabilityMetrics {
+        let undefined = |reason| ProbabilityMetrics {
+            log_loss: Metric::Undefined(reason),
+            brier: Metric::Undefined(reason),
+            roc_auc_ovr_macro: Metric::Undefined(reason),
+        };
         if count == 0 {
-            return (Metric::Undefined(NO_RECORDS), Metric::Undefined(NO_RECORDS));
+            return undefined(NO_RECORDS);
         }
         if self.probability_count != count {
-            return (Metric::Undefined(LABELS_ONLY), Metric::Undefined(LABELS_ONLY));
+            return undefined(LABELS_ONLY);
         }
+
         let count = count as f64;
         let scale = if self.classes.len() == 2 { 0.5 } else { 1.0 };
-        (
-            Metric::Value(self.log_loss_sum.value() / count),
-            Metric::Value(scale * self.squared_error_sum.value() / count),
-        )
-    }
-}
-
-/// Checks one record's probabilities and returns the index of the predicted class.
-fn validate_probabilities(probabilities: &[f64], classes: usize) -> Result<usize, MetricsError> {
-    if probabilities.len() != classes {
-        return Err(MetricsError::LengthMismatch {
-            what: "probabilities",
-            expected: classes,
-            got: probabilities.len(),
-        });
-    }
-    for &probability in probabilities {
-        if !probability.is_finite() {
-            return Err(MetricsError::NotFinite {
-                field: "probability",
-                value: probability,
-            });
-        }
-        if !(0.0..=1.0).contains(&probability) {
-            return Err(MetricsError::NotProbability {
-                field: "probability",
-                value: probability,
-            });
+        ProbabilityMetrics {
+            log_loss: Metric::Value(self.log_loss_sum.value() / count),
+            brier: Metric::Value(scale * self.squared_error_sum.value() / count),
+            roc_auc_ovr_macro: macro_average(self.histograms.iter().map(ScoreHistogram::roc_auc)),
         }
     }
-    let sum: f64 = probabilities.iter().sum();
-    if (sum - 1.0).abs() > PROBABILITY_SUM_TOLERANCE {
-        return Err(MetricsError::ProbabilitySum {
-            sum,
-            tolerance: PROBABILITY_SUM_TOLERANCE,
-        });
-    }
-    Ok(argmax(probabilities))
 }
 
-/// Returns the index of the first largest value, as `numpy.argmax` does on ties.
-pub fn argmax(values: &[f64]) -> usize {
-    let mut best = 0;
-    for (index, value) in values.iter().enumerate() {
-        if *value > values[best] {
-            best = index;
-        }
-    }
-    best
-}
-
-/// Returns −ln(p), with p clipped to [ε, 1 − ε] as scikit-learn's `log_loss` does.
-fn log_loss_term(probability_of_actual: f64) -> f64 {
-    -probability_of_actual.clamp(f64::EPSILON, 1.0 - f64::EPSILON).ln()
-}
-
-fn squared_error_term(probabilities: &[f64], actual_index: usize) -> f64 {
-    probabilities
-        .iter()
-        .enumerate()
-        .map(|(index, probability)| {
-            let target = if index == actual_index { 1.0 } else { 0.0 };
-            (probability - target) * (probability - target)
-        })
-        .sum()
+/// The metrics that need per-class probabilities on every record.
+struct ProbabilityMetrics {
+    log_loss: Metric,
+    brier: Metric,
+    roc_auc_ovr_macro: Metric,
 }
 
 fn ratio(numerator: f64, denominator: u64, reason: &'static str) -> Metric {
@@ -375,59 +400,5 @@ fn ratio(numerator: f64, denominator: u64, reason: &'static str) -> Metric {
         Metric::Undefined(reason)
     } else {
         Metric::Value(numerator / denominator as f64)
-    }
-}
-
-/// Macro and support-weighted averages of the per-class values.
-struct Averages {
-    macro_precision: Metric,
-    macro_recall: Metric,
-    macro_f1: Metric,
-    weighted_precision: Metric,
-    weighted_recall: Metric,
-    weighted_f1: Metric,
-}
-
-impl Averages {
-    /// Averages over the classes that occurred or were predicted, counting undefined values as 0.
-    fn over(per_class: &[ClassMetrics], count: u64, predicted_counts: &[u64]) -> Self {
-        if count == 0 {
-            let undefined = Metric::Undefined(NO_RECORDS);
-            return Self {
-                macro_precision: undefined,
-                macro_recall: undefined,
-                macro_f1: undefined,
-                weighted_precision: undefined,
-                weighted_recall: undefined,
-                weighted_f1: undefined,
-            };
-        }
-
-        let present: Vec<&ClassMetrics> = per_class
-            .iter()
-            .zip(predicted_counts)
-            .filter(|(class, predicted)| class.support + **predicted > 0)
-            .map(|(class, _)| class)
-            .collect();
-        let macro_mean = |value: fn(&ClassMetrics) -> Metric| {
-            let sum: f64 = present.iter().map(|class| value(class).value().unwrap_or(0.0)).sum();
-            Metric::Value(sum / present.len() as f64)
-        };
-        let weighted_mean = |value: fn(&ClassMetrics) -> Metric| {
-            let sum: f64 = present
-                .iter()
-                .map(|class| class.support as f64 * value(class).value().unwrap_or(0.0))
-                .sum();
-            Metric::Value(sum / count as f64)
-        };
-
-        Self {
-            macro_precision: macro_mean(|class| class.precision),
-            macro_recall: macro_mean(|class| class.recall),
-            macro_f1: macro_mean(|class| class.f1),
-            weighted_precision: weighted_mean(|class| class.precision),
-            weighted_recall: weighted_mean(|class| class.recall),
-            weighted_f1: weighted_mean(|class| class.f1),
-        }
     }
 }

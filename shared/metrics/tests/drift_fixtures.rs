@@ -2,7 +2,10 @@
 
 mod task_fixtures;
 
-use mpt_metrics::drift::{compare_bins, compare_classes, DriftMetrics};
+use mpt_metrics::{
+    drift::{compare_bins, compare_classes, compare_histograms, DriftMetrics},
+    histogram::ScoreHistogram,
+};
 use task_fixtures::{assert_metric, counts, load, name, EXACT};
 
 fn drift_of(case: &serde_json::Value) -> DriftMetrics {
@@ -68,4 +71,26 @@ fn drift_empty_reference_reason() {
 fn drift_js_distance_disjoint_is_one() {
     let metrics = compare_bins(&[3, 0], &[0, 5]).expect("equal lengths");
     assert_eq!(metrics.js_distance.value(), Some(1.0));
+}
+
+#[test]
+fn drift_histograms_match_bin_counts() {
+    let mut reference = ScoreHistogram::new();
+    let mut current = ScoreHistogram::new();
+    for step in 0..200 {
+        let score = f64::from(step) / 200.0;
+        reference.add(score, None).expect("valid score");
+        current.add(score * score, Some(step % 2 == 0)).expect("valid score");
+    }
+    let from_histograms = compare_histograms(&reference, &current).expect("same layout");
+    let from_counts = compare_bins(&reference.totals(), &current.totals()).expect("same layout");
+    assert_eq!(from_histograms, from_counts);
+}
+
+#[test]
+fn drift_empty_histogram_is_null() {
+    let mut current = ScoreHistogram::new();
+    current.add(0.5, None).expect("valid score");
+    let metrics = compare_histograms(&ScoreHistogram::new(), &current).expect("same layout");
+    assert_eq!(metrics.ks.reason(), Some("the reference window has no records"));
 }

@@ -3,7 +3,7 @@
 mod task_fixtures;
 
 use mpt_metrics::{
-    multiclass::{ClassPrediction, MulticlassMetrics, MulticlassState},
+    multiclass::{roc_auc_ovr_macro_exact, ClassPrediction, MulticlassMetrics, MulticlassState},
     MetricsError,
 };
 use serde_json::Value;
@@ -116,6 +116,72 @@ fn multiclass_matches_sklearn() {
     }
 }
 
+/// Returns the probability rows and actual class indexes of a case whose records all have
+/// probabilities, or `None`.
+fn probability_records(classes: &[String], records: &[Record]) -> Option<(Vec<Vec<f64>>, Vec<usize>)> {
+    let rows: Option<Vec<Vec<f64>>> = records.iter().map(|record| record.probabilities.clone()).collect();
+    let actuals = records
+        .iter()
+        .map(|record| {
+            classes
+                .iter()
+                .position(|class| *class == record.actual)
+                .expect("known class")
+        })
+        .collect();
+    Some((rows?, actuals))
+}
+
+#[test]
+fn multiclass_exact_ovr_auc_matches_sklearn() {
+    for case in load("multiclass") {
+        let classes = strings(&case, "classes");
+        let Some((rows, actuals)) = probability_records(&classes, &records(&case)) else {
+            continue;
+        };
+        let auc = roc_auc_ovr_macro_exact(&rows, &actuals, classes.len()).expect("valid fixture arrays");
+        assert_metric(auc, &case["expected"]["roc_auc_ovr_macro"], EXACT, name(&case));
+    }
+}
+
+#[test]
+fn multiclass_binned_ovr_auc_within_bound() {
+    for case in load("multiclass") {
+        let classes = strings(&case, "classes");
+        let state = state_of(&classes, &records(&case));
+        let binned = state.compute().roc_auc_ovr_macro;
+        let expected = &case["expected"]["roc_auc_ovr_macro"];
+        let Some(exact) = expected.as_f64() else {
+            assert_eq!(binned.value(), None, "{}: expected null", name(&case));
+            continue;
+        };
+        let bound = state
+            .roc_auc_ovr_macro_error_bound()
+            .expect("bound exists when the AUC does");
+        let binned = binned.value().expect("binned AUC is defined");
+        assert!(
+            (binned - exact).abs() <= bound + 1e-12,
+            "{}: {binned} vs exact {exact}, bound {bound}",
+            name(&case)
+        );
+    }
+}
+
+#[test]
+fn multiclass_ovr_auc_without_probabilities_is_null() {
+    let mut state = three_classes();
+    state.update(ClassPrediction::Label("H"), "H").expect("valid record");
+    state.update(ClassPrediction::Label("D"), "A").expect("valid record");
+    state.update(ClassPrediction::Label("A"), "D").expect("valid record");
+    assert!(state.compute().roc_auc_ovr_macro.reason().is_some());
+}
+
+#[test]
+fn multiclass_exact_ovr_auc_rejects_ragged_rows() {
+    let rows = vec![vec![0.5, 0.5], vec![1.0]];
+    assert!(roc_auc_ovr_macro_exact(&rows, &[0, 1], 2).is_err());
+}
+
 #[test]
 fn multiclass_merged_matches_sklearn() {
     for case in load("multiclass") {
@@ -141,6 +207,12 @@ fn multiclass_merge_agrees_with_single_pass() {
             .merge(&state_of(&classes, &records[..half]))
             .expect("same classes merge");
         let merged = merged.compute();
+        assert_eq!(
+            merged.roc_auc_ovr_macro,
+            single.roc_auc_ovr_macro,
+            "{}: binned AUC",
+            name(&case)
+        );
         for (one_pass, chunked) in [(single.log_loss, merged.log_loss), (single.brier, merged.brier)] {
             if let (Some(one_pass), Some(chunked)) = (one_pass.value(), chunked.value()) {
                 assert!(
@@ -267,7 +339,35 @@ fn multiclass_empty_is_null() {
 
 #[test]
 fn multiclass_rejects_corrupt_stored_matrix() {
-    let text = r#"{"classes":["H","D"],"confusion":[[1,0]],"probability_count":0,
-        "log_loss_sum":[0.0,0.0],"squared_error_sum":[0.0,0.0]}"#;
-    assert!(serde_json::from_str::<MulticlassState>(text).is_err());
+    let mut state = MulticlassState::new(vec!["H".into(), "D".into()]).expect("valid classes");
+    state
+        .update(ClassPrediction::Probabilities(&[0.7, 0.3]), "H")
+        .expect("valid record");
+    let mut stored = serde_json::to_value(&state).expect("state serialises");
+    stored["confusion"] = serde_json::json!([[1, 0]]);
+    assert!(serde_json::from_value::<MulticlassState>(stored).is_err());
+}
+
+#[test]
+fn multiclass_rejects_corrupt_stored_histograms() {
+    let mut state = MulticlassState::new(vec!["H".into(), "D".into()]).expect("valid classes");
+    state
+        .update(ClassPrediction::Probabilities(&[0.7, 0.3]), "H")
+        .expect("valid record");
+    let mut stored = serde_json::to_value(&state).expect("state serialises");
+    stored["probability_count"] = serde_json::json!(0);
+    assert!(serde_json::from_value::<MulticlassState>(stored).is_err());
+}
+
+#[test]
+fn multiclass_stored_state_reads_back() {
+    let mut state = MulticlassState::new(vec!["H".into(), "D".into()]).expect("valid classes");
+    state
+        .update(ClassPrediction::Probabilities(&[0.7, 0.3]), "H")
+        .expect("valid record");
+    let stored = serde_json::to_value(&state).expect("state serialises");
+    assert_eq!(
+        serde_json::from_value::<MulticlassState>(stored).expect("valid stored state"),
+        state
+    );
 }

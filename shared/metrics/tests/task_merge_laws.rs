@@ -175,6 +175,7 @@ proptest! {
             agree(merged.macro_f1, single.macro_f1)?;
             agree(merged.log_loss, single.log_loss)?;
             agree(merged.brier, single.brier)?;
+            prop_assert_eq!(merged.roc_auc_ovr_macro, single.roc_auc_ovr_macro);
         }
     }
 

@@ -7,19 +7,17 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    env,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, Ordering},
         Arc,
     },
     time::{Duration as StdDuration, Instant},
 };
 
-use aws_sdk_dynamodb::config::Credentials;
 use chrono::{DateTime, TimeDelta, Utc};
 use mpt_core::{
     alert::{
-        check::{run_check, CheckDeps, CheckSummary},
+        check::{run_check, AwsCheckDeps, CheckDeps, CheckSummary},
         memory::MemorySource,
         report::alerts_response,
         rule::{BaselineSpec, Check},
@@ -28,39 +26,17 @@ use mpt_core::{
         state::Status,
         store::AlertStore,
     },
-    store::Store,
-    time::Window,
-    Config,
+    snapshot::{SampleCounts, Snapshot},
+    store::{deadline_after, Store},
+    time::{floor_hour, Window},
+    Config, ModelConfig, Task,
 };
+use mpt_tests::{fresh_store, sdk_config, unique_name};
 use serde_json::Value;
 use tokio::sync::Barrier;
 
 const MODEL: &str = "nba-game-predictor";
 const VERSION: &str = "raptor";
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
-/// Returns the emulator's endpoint, or panics saying how to start it.
-fn endpoint() -> String {
-    env::var("MPT_TEST_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MPT_TEST_ENDPOINT is not set: run scripts/test.sh, or scripts/emulator.sh start and export its URL")
-    })
-}
-
-/// Returns a name no other test in this run uses.
-fn unique(prefix: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    format!("{prefix}-{}-{n}", std::process::id())
-}
-
-async fn aws() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await
-}
 
 /// A fresh table, topic and subscribed queue, with the clients to reach them.
 struct Emulator {
@@ -72,12 +48,11 @@ struct Emulator {
 
 impl Emulator {
     async fn start() -> Self {
-        let aws = aws().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), unique("degrade"));
-        store.create_table_if_missing().await.unwrap();
+        let aws = sdk_config().await;
+        let store = fresh_store().await;
         let sns = aws_sdk_sns::Client::new(&aws);
         let sqs = aws_sdk_sqs::Client::new(&aws);
-        let name = unique("alerts");
+        let name = unique_name("alerts");
         let alerts = ensure_local_alerts(&sns, &sqs, &name, &name).await.unwrap();
         Self {
             store,
@@ -535,4 +510,119 @@ async fn local_alert_setup_is_idempotent() {
         .await
         .unwrap();
     assert_eq!(subscriptions.subscriptions().len(), 1);
+}
+
+/// Registers `model` as binary with `monitors` (the API's JSON array, or none) and records a
+/// version with predictions across the test's hours.
+async fn register(store: &Store, model: &str, monitors: Option<Value>) {
+    let deadline = deadline_after(StdDuration::from_secs(10));
+    store
+        .put_model(model, &ModelConfig::new(Task::Binary), hour(-24 * 60), deadline)
+        .await
+        .unwrap();
+    store
+        .record_version(model, VERSION, hour(-24 * 60), hour(-1), 10_000, deadline)
+        .await
+        .unwrap();
+    if let Some(rules) = monitors {
+        store
+            .put_monitors(model, &rules, hour(-24 * 60), deadline)
+            .await
+            .unwrap();
+    }
+}
+
+/// A stored snapshot of a binary version with `roc_auc` = `auc` over `labelled` predictions.
+fn snapshot(window: &str, end: DateTime<Utc>, auc: f64, labelled: u64) -> Snapshot {
+    let window: Window = window.parse().unwrap();
+    let (start, end) = window.bounds(end);
+    Snapshot {
+        model: MODEL.to_string(),
+        version: VERSION.to_string(),
+        window,
+        segment: None,
+        start,
+        end,
+        predictions: labelled,
+        labelled,
+        label_coverage: Some(1.0),
+        metrics: BTreeMap::from([("roc_auc".to_string(), serde_json::json!(auc))]),
+        samples: BTreeMap::from([("roc_auc".to_string(), labelled)]),
+        intervals: BTreeMap::new(),
+        reasons: BTreeMap::new(),
+        counts: BTreeMap::from([("roc_auc".to_string(), SampleCounts::ranking(labelled / 2, labelled / 2))]),
+    }
+}
+
+#[tokio::test]
+async fn stored_snapshots_drive_alert() {
+    let emulator = Emulator::start().await;
+    let rules = serde_json::json!([{ "name": "auc-drop", "kind": "relative_drop", "metric": "roc_auc",
+        "window": "1d", "baseline": { "window": "30d" }, "max_drop": 0.05, "min_samples": 200 }]);
+    register(&emulator.store, MODEL, Some(rules)).await;
+    // The snapshots the metrics tick would store: the current 1d windows, their 30d baselines,
+    // and the 1d windows of the previous days, which the email's trend lists.
+    let ends = [hour(0), hour(1)].map(floor_hour);
+    let mut snapshots = vec![
+        snapshot("1d", ends[0], 0.55, 800),
+        snapshot("1d", ends[1], 0.55, 800),
+        snapshot("1d", ends[1] - TimeDelta::days(1), 0.66, 790),
+        snapshot("1d", ends[1] - TimeDelta::days(2), 0.69, 810),
+    ];
+    for end in ends {
+        snapshots.push(snapshot("30d", end - TimeDelta::days(1), 0.70, 8800));
+    }
+    for snapshot in &snapshots {
+        emulator.store.put_snapshot(snapshot, hour(0), 400).await.unwrap();
+    }
+
+    let deps = AwsCheckDeps::aws(emulator.store.clone(), emulator.sns.clone(), &emulator.alerts.topic_arn);
+    run_check(&deps, &config(), hour(0)).await.unwrap();
+    let summary = run_check(&deps, &config(), hour(1)).await.unwrap();
+    assert_eq!(summary.fired, 1);
+
+    let received = emulator.received(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        received[0].subject,
+        "[CRITICAL] nba-game-predictor raptor roc_auc 0.55 (-21.4% vs 30d 0.70)"
+    );
+    let description = received[0].message["content"]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        description.contains("*Recent 1d values* 0.69, 0.66, 0.55"),
+        "{description}"
+    );
+}
+
+#[tokio::test]
+async fn default_rules_apply_and_read_aggregates() {
+    let emulator = Emulator::start().await;
+    register(&emulator.store, MODEL, None).await;
+    let defaults = r#"{"monitors": [{"name": "silence", "kind": "volume", "window": "1h", "below": 1}]}"#;
+    let config = Config::from_lookup(|name| (name == "MPT_DEFAULT_MONITORS").then(|| defaults.to_string())).unwrap();
+
+    // No snapshot is stored, so the 1h windows are computed from the (empty) aggregates.
+    let deps = AwsCheckDeps::aws(emulator.store.clone(), emulator.sns.clone(), &emulator.alerts.topic_arn);
+    run_check(&deps, &config, hour(0)).await.unwrap();
+    let summary = run_check(&deps, &config, hour(1)).await.unwrap();
+    assert_eq!(summary.fired, 1);
+    let received = emulator.received(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].attributes["monitor"], "silence");
+    assert_eq!(
+        received[0].subject,
+        "[WARNING] nba-game-predictor raptor predictions 0 (floor 1, 1h)"
+    );
+}
+
+#[tokio::test]
+async fn invalid_default_rules_fail_the_run() {
+    let emulator = Emulator::start().await;
+    let config =
+        Config::from_lookup(|name| (name == "MPT_DEFAULT_MONITORS").then(|| "[{\"name\": 1}]".to_string())).unwrap();
+    let deps = AwsCheckDeps::aws(emulator.store.clone(), emulator.sns.clone(), &emulator.alerts.topic_arn);
+    let error = run_check(&deps, &config, hour(0)).await.unwrap_err();
+    assert!(error.to_string().contains("MPT_DEFAULT_MONITORS"), "{error}");
 }

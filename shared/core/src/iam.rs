@@ -72,7 +72,7 @@ pub fn actions(function: Function) -> BTreeSet<&'static str> {
         Function::Ingest => INGEST_DYNAMODB,
         Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
         Function::CheckDegradation => &[
-            crate::store::catalog::IAM_ACTIONS,
+            crate::alert::stored::IAM_ACTIONS,
             crate::store::alerts::IAM_ACTIONS,
             crate::alert::sns::IAM_ACTIONS,
         ],

@@ -34,12 +34,14 @@ use crate::{
         message::{render, AlertContext, HISTORY_LINES},
         report::AlertRecord,
         rule::{parse_default_checks, Check, Condition},
-        sns::Publisher,
+        sns::{Publisher, SnsPublisher},
         source::{CheckSource, Span, VersionSpan, WindowValues},
         state::{step, Severity, Signal, Status, Transition},
         store::{AlertError, AlertStore, Pending, SaveResult, StoredState},
+        stored::StoredSource,
     },
     config::Config,
+    store::Store,
     time::floor_hour,
 };
 
@@ -65,6 +67,22 @@ pub struct CheckDeps<S, A, P> {
     pub publisher: P,
     /// The wall clock, used only for notification leases; evaluation uses the event time.
     pub clock: fn() -> DateTime<Utc>,
+}
+
+/// The dependencies of a run against AWS or the emulator.
+pub type AwsCheckDeps = CheckDeps<StoredSource, Store, SnsPublisher>;
+
+impl AwsCheckDeps {
+    /// Builds the dependencies of a deployed or local run: inputs and monitor states in `store`,
+    /// alerts to the SNS topic `topic_arn`, and the system clock for leases.
+    pub fn aws(store: Store, sns: aws_sdk_sns::Client, topic_arn: impl Into<String>) -> Self {
+        Self {
+            source: StoredSource::new(store.clone()),
+            store,
+            publisher: SnsPublisher::new(sns, topic_arn),
+            clock: Utc::now,
+        }
+    }
 }
 
 /// What one run did, for its log line and its return value.

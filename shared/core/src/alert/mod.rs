@@ -18,8 +18,9 @@ pub mod sns;
 pub mod source;
 pub mod state;
 pub mod store;
+pub mod stored;
 
-pub use check::{run_check, CheckDeps, CheckSummary};
+pub use check::{run_check, AwsCheckDeps, CheckDeps, CheckSummary};
 pub use evaluate::{evaluate, Evaluation, Outcome};
 pub use rule::Check;
 pub use state::{MonitorState, Severity, Status};

@@ -207,8 +207,8 @@ pub trait CheckSource: Sync {
         span: Span,
     ) -> impl Future<Output = Result<WindowValues, SourceError>> + Send;
 
-    /// Returns up to `limit` stored snapshots of `metric` for `window` ending at or before
-    /// `until`, oldest first.
+    /// Returns up to `limit` stored values of `metric` in `window` ending at or before `until`,
+    /// oldest first.
     fn history(
         &self,
         model: &str,

@@ -1,15 +1,6 @@
 //! `mpt`: offline evaluation, and local runs of model-performance tracking.
 
 mod evaluate;
-
-use std::process::ExitCode;
-
-use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
-
-/// Track how machine-learning models perform: evaluate files offline, or run the service locally.
-//! `mpt`: the command line of model-performance tracking.
-
-mod evaluate;
 mod serve;
 
 use std::{io::IsTerminal, process::ExitCode};
@@ -17,7 +8,6 @@ use std::{io::IsTerminal, process::ExitCode};
 use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// Model-performance tracking: local API server, scheduled runs, replays and offline evaluation.
 /// Track how machine-learning models perform: evaluate files offline, or run the service locally.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
@@ -36,29 +26,6 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Evaluate(args) => evaluate::run(args),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(evaluate::EvaluateError::Usage(message)) => usage_error("evaluate", message),
-        Err(evaluate::EvaluateError::Input(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Prints a usage error with the usage line of `subcommand`, as clap prints its own, and exits
-/// with status 2.
-fn usage_error(subcommand: &str, message: String) -> ! {
-    let mut command = Cli::command();
-    // Building fills in the "mpt evaluate" names that the usage line prints.
-    command.build();
-    match command.find_subcommand_mut(subcommand) {
-        Some(subcommand) => subcommand.error(ErrorKind::InvalidValue, message).exit(),
-        None => command.error(ErrorKind::InvalidValue, message).exit(),
-    init_logging();
     match cli.command {
         Command::Evaluate(args) => match evaluate::run(&args) {
             Ok(()) => ExitCode::SUCCESS,

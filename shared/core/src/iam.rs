@@ -40,9 +40,8 @@ impl Function {
 
 use crate::{
     alert, cloudwatch,
-    store::{aggregates, alerts, batch, catalog, dirty, history, hours, join, registry},
+    store::{aggregates, alerts, batch, catalog, dirty, history, hours, join, reads, registry},
 };
-use crate::store::{batch, catalog, hours, join, reads, registry};
 
 /// DynamoDB actions the ingest path calls, through the store modules it uses.
 const INGEST_DYNAMODB: &[&[&str]] = &[
@@ -51,8 +50,6 @@ const INGEST_DYNAMODB: &[&[&str]] = &[
     registry::IAM_ACTIONS,
     join::IAM_ACTIONS,
 ];
-
-// NOTE: the query API keeps a literal list until its code declares its store modules.
 
 /// Actions the metrics computation calls: registrations, dirty markers, raw hours, aggregates,
 /// history and CloudWatch. It writes aggregates through its own module, not the batch module, so
@@ -80,9 +77,6 @@ pub fn actions(function: Function) -> BTreeSet<&'static str> {
         Function::Ingest => INGEST_DYNAMODB,
         Function::ComputeMetrics => COMPUTE,
         Function::CheckDegradation => CHECK,
-        Function::Query => &[QUERY_DYNAMODB],
-        Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
-        Function::CheckDegradation => &[CHECK_DYNAMODB, SNS],
         Function::Query => QUERY_DYNAMODB,
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()

@@ -12,7 +12,6 @@ pub mod compute;
 pub mod config;
 pub mod http;
 pub mod iam;
-pub mod names;
 pub mod ingest;
 pub mod model;
 pub mod monitor;

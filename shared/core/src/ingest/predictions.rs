@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{join_actuals, mark_hours, Context, HourRef, Progress};
 use crate::{
@@ -20,7 +20,9 @@ use crate::{
         Key, StoreError,
     },
     time::floor_hour,
-    validate::{check_prediction, infer_config, parse_batch, parse_prediction, record_id, FieldError},
+    validate::{
+        check_actual_value, check_prediction, infer_config, parse_batch, parse_prediction, record_id, FieldError,
+    },
 };
 
 /// A valid prediction on its way to storage.
@@ -37,7 +39,7 @@ struct Candidate {
     needs_join: bool,
 }
 
-/// Stores a batch of predictions and answers per record.
+/// Stores a batch of predictions and returns an outcome per record.
 pub async fn predictions(context: &Context, body: &Map<String, Value>) -> Result<BatchResponse, ApiError> {
     let (model, values) = parse_batch(body, "predictions")?;
     let mut response = BatchResponse::default();
@@ -74,11 +76,11 @@ pub async fn predictions(context: &Context, body: &Map<String, Value>) -> Result
 
     let mut candidates = check_batch(context, &model, &config, parsed, &mut response);
     let mut progress = Progress::new();
-    compare_with_stored(context, &model, &mut candidates, &mut progress, &mut response).await;
+    compare_with_stored(context, &model, &config, &mut candidates, &mut progress, &mut response).await;
     candidates.retain(|c| !response.rejected.iter().any(|r| r.index == c.index));
 
     write_predictions(context, &model, &candidates, &mut progress).await;
-    let joined_hours = join(context, &model, &candidates, &mut progress).await;
+    let joined_hours = join(context, &model, &config, &candidates, &mut progress).await;
     mark(context, &model, &candidates, joined_hours, &mut progress).await;
     summarize_versions(context, &model, &candidates, &mut progress).await;
 
@@ -218,6 +220,16 @@ fn check_batch(
     candidates
 }
 
+/// Returns true when a stored actual fits the model's task. An actual sent before the model was
+/// registered is checked for form only, and one that does not fit is left out of the join.
+fn fits_model(model: &str, actual: &StoredActual, config: &ModelConfig) -> bool {
+    let fits = check_actual_value("actual", &actual.actual, config).is_ok();
+    if !fits {
+        warn!(model, task = %config.task, "stored actual does not fit the model's task; not joined");
+    }
+    fits
+}
+
 /// Returns the first field in which a stored prediction differs from a sent one.
 fn differing_field(stored: &PredictionRecord, sent: &PredictionRecord) -> &'static str {
     if stored.timestamp != sent.timestamp {
@@ -241,6 +253,7 @@ fn differing_field(stored: &PredictionRecord, sent: &PredictionRecord) -> &'stat
 async fn compare_with_stored(
     context: &Context,
     model: &str,
+    config: &ModelConfig,
     candidates: &mut [Candidate],
     progress: &mut Progress,
     response: &mut BatchResponse,
@@ -273,7 +286,7 @@ async fn compare_with_stored(
             .clone()
             .and_then(|item| item.as_ref().map(decode_actual_item).transpose())
         {
-            Ok(actual) => actual,
+            Ok(actual) => actual.filter(|actual| fits_model(model, actual, config)),
             Err(error) => {
                 progress.fail(index, &error);
                 continue;
@@ -361,6 +374,7 @@ async fn write_predictions(context: &Context, model: &str, candidates: &[Candida
 async fn join(
     context: &Context,
     model: &str,
+    config: &ModelConfig,
     candidates: &[Candidate],
     progress: &mut Progress,
 ) -> Vec<(usize, HourRef)> {
@@ -378,8 +392,8 @@ async fn join(
     let found = context.store.batch_get(&keys, true, context.deadline).await;
     for (candidate, outcome) in lacking.iter().zip(found) {
         let actual = match outcome.and_then(|item| item.as_ref().map(decode_actual_item).transpose()) {
-            Ok(Some(actual)) => actual,
-            Ok(None) => continue,
+            Ok(Some(actual)) if fits_model(model, &actual, config) => actual,
+            Ok(_) => continue,
             Err(error) => {
                 progress.fail(candidate.index, &error);
                 continue;
@@ -485,7 +499,7 @@ async fn summarize_versions(context: &Context, model: &str, candidates: &[Candid
     }
     for (version, group) in versions {
         // Identical re-sends widen the time range too, so a resend repairs a summary that a
-        // failed update left behind; only new predictions add to the count.
+        // failed update left behind. Only new predictions add to the count.
         let first = group.iter().map(|c| c.record.timestamp).min();
         let last = group.iter().map(|c| c.record.timestamp).max();
         let (Some(first), Some(last)) = (first, last) else {

@@ -26,7 +26,7 @@ pub struct StoredPrediction {
     pub version: String,
     /// When the prediction was made.
     pub timestamp: DateTime<Utc>,
-    /// What the model predicted.
+    /// The model's output.
     pub prediction: PredictionValue,
     /// The true outcome, in normalized form, once known.
     pub actual: Option<ActualValue>,
@@ -91,17 +91,17 @@ pub fn number_text(value: f64) -> String {
     }
 }
 
-/// A string attribute.
+/// Builds a string attribute.
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-/// A number attribute.
+/// Builds a number attribute.
 pub fn n(value: f64) -> AttributeValue {
     AttributeValue::N(number_text(value))
 }
 
-/// A whole-number attribute.
+/// Builds a whole-number attribute.
 pub fn int(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
@@ -115,7 +115,7 @@ pub fn expires_at(stored_at: DateTime<Utc>, retention_days: u32) -> i64 {
 pub fn content_hash(record: &PredictionRecord) -> String {
     let mut fields = record.clone();
     fields.actual = None;
-    // Serialising a record cannot fail: every map has string keys and every number is finite.
+    // Serialising a record cannot fail, because every map in it has string keys.
     let canonical = serde_json::to_string(&fields).unwrap_or_default();
     format!("{:016x}", keys::fnv1a(canonical.as_bytes()))
 }

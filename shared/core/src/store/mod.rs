@@ -61,7 +61,7 @@ pub enum StoreError {
         key: String,
         /// The attribute at fault.
         attribute: String,
-        /// What is wrong.
+        /// The problem found.
         detail: String,
     },
 }

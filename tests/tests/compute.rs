@@ -4,9 +4,8 @@
 
 use std::{collections::BTreeMap, fs, path::Path, time::Duration};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::{Dimension, Statistic};
-use aws_sdk_dynamodb::{config::Credentials, primitives::Blob, types::AttributeValue};
+use aws_sdk_dynamodb::{primitives::Blob, types::AttributeValue};
 use chrono::{DateTime, TimeDelta, Utc};
 use mpt_core::{
     cloudwatch::MetricPublisher,
@@ -16,36 +15,8 @@ use mpt_core::{
     store::{deadline_after, history::Series, keys},
     Config, Store,
 };
+use mpt_tests::{fresh_store, sdk_config, unique_name};
 use serde_json::{Map, Value};
-
-// Test set-up: the emulator from MPT_TEST_ENDPOINT, a fresh table and namespace per test.
-
-fn endpoint() -> String {
-    match std::env::var("MPT_TEST_ENDPOINT") {
-        Ok(endpoint) if !endpoint.trim().is_empty() => endpoint,
-        _ => panic!("MPT_TEST_ENDPOINT is not set: run scripts/test.sh, or scripts/emulator.sh start and export it"),
-    }
-}
-
-async fn sdk_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "compute-tests"))
-        .load()
-        .await
-}
-
-fn unique(prefix: &str) -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{prefix}-{}-{count}-{}",
-        std::process::id(),
-        Utc::now().timestamp_subsec_nanos()
-    )
-}
 
 /// Everything one test needs: its own table, namespace and configuration.
 struct Pipeline {
@@ -58,9 +29,8 @@ struct Pipeline {
 impl Pipeline {
     async fn new(windows: &str) -> Self {
         let sdk = sdk_config().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), unique("compute"));
-        store.create_table_if_missing().await.expect("creating the test table");
-        let namespace = unique("ModelPerformanceTest");
+        let store = fresh_store().await;
+        let namespace = unique_name("ModelPerformanceTest");
         let table = store.table().to_string();
         let windows = windows.to_string();
         let config = Config::from_lookup(|name| match name {

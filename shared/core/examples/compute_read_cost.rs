@@ -7,8 +7,8 @@
 //! Needs `AWS_ENDPOINT_URL` pointing at the local emulator (see `scripts/emulator.sh`) and dummy
 //! credentials, as `scripts/bench/compute_read_cost.sh` sets them. It writes PREDICTIONS labelled
 //! binary predictions, spread evenly over the 30 days before 2023-07-01, straight into a fresh
-//! table with BatchWriteItem, marks every hour dirty, then runs the computation twice at
-//! 2023-07-01T00:05Z: once to aggregate the raw items, once more in the steady state, where
+//! table with BatchWriteItem, and marks every hour dirty. Then it runs the computation twice at
+//! 2023-07-01T00:05Z: once to aggregate the raw items, and once more in the steady state, where
 //! nothing is dirty. It prints what each run read from the aggregate items.
 //!
 //! With `direct`, it skips the raw items: it folds the same predictions into hour and day

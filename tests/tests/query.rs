@@ -336,7 +336,7 @@ async fn hourly_history(setup: &Setup, hours: u32) {
             )
         })
         .collect();
-    post_predictions(&setup, "nba", games).await;
+    post_predictions(setup, "nba", games).await;
     for h in 1..=hours {
         tick(
             &setup.store,

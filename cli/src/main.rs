@@ -1,13 +1,15 @@
 //! `mpt`: the command line of model-performance tracking.
 
+mod evaluate;
 mod serve;
 
 use std::{io::IsTerminal, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// Model-performance tracking: local API server, scheduled runs, replays and offline evaluation.
+/// Track how machine-learning models perform: evaluate files offline, run the service locally,
+/// or read a running API.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
 struct Cli {
@@ -17,20 +19,44 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compute the metrics of a CSV file of predictions and actuals, and print them as JSON.
+    Evaluate(evaluate::EvaluateArgs),
     /// Serve the whole HTTP API locally against AWS_ENDPOINT_URL.
     Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match cli.command {
-        Command::Serve(args) => run_async(async move {
-            serve::run(args).await.map_err(|error| {
-                let status = if error.is_usage() { 2 } else { 1 };
-                (error.to_string(), status)
+        Command::Evaluate(args) => match evaluate::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(evaluate::EvaluateError::Usage(message)) => usage_error("evaluate", message),
+            Err(evaluate::EvaluateError::Input(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve(args) => {
+            init_logging();
+            run_async(async move {
+                serve::run(args).await.map_err(|error| {
+                    let status = if error.is_usage() { 2 } else { 1 };
+                    (error.to_string(), status)
+                })
             })
-        }),
+        }
+    }
+}
+
+/// Prints a usage error with the usage line of `subcommand`, as clap prints its own, and exits
+/// with status 2.
+fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut command = Cli::command();
+    // Building fills in the "mpt evaluate" names that the usage line prints.
+    command.build();
+    match command.find_subcommand_mut(subcommand) {
+        Some(subcommand) => subcommand.error(ErrorKind::InvalidValue, message).exit(),
+        None => command.error(ErrorKind::InvalidValue, message).exit(),
     }
 }
 

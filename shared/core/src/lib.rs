@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod alert;
 pub mod cloudwatch;
 pub mod compare;
 pub mod compute;
@@ -14,6 +15,7 @@ pub mod iam;
 pub mod ingest;
 pub mod model;
 pub mod monitor;
+pub mod names;
 pub mod pagination;
 pub mod query;
 pub mod record;

@@ -53,7 +53,7 @@ impl MonitorKind {
 
 /// The reference a rule compares the current window against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Baseline {
     /// The window of this length that ends where the current window starts.
     Window {
@@ -481,6 +481,13 @@ mod tests {
             json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
                                       "baseline": { "days": 7 }, "max_drop": 0.1 }),
         );
+        assert_eq!(error.field, "baseline");
+    }
+
+    #[test]
+    fn monitor_baseline_with_two_forms_is_rejected() {
+        let error = error_for(json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "baseline": { "window": "7d", "version": "v1" }, "max_drop": 0.1 }));
         assert_eq!(error.field, "baseline");
     }
 

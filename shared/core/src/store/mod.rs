@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::Client;
 use tokio::time::Instant;
 
 pub mod aggregates;
+pub mod alerts;
 pub mod batch;
 pub mod catalog;
 pub mod dirty;

@@ -94,6 +94,8 @@ fn compute_error(model: &str, error: ComputeError) -> ApiError {
         },
         // Reads never publish; a publish error here means the code changed under this handler.
         ComputeError::Publish(error) => ApiError {
+        // Reads never publish, so a publish error here means the code changed under this handler.
+        ComputeError::Publish(_) | ComputeError::Task(_) => ApiError {
             status: 500,
             error: "internal error".into(),
             field: None,

@@ -13,6 +13,7 @@ use mpt_core::{
     ingest::{self, MonitorsResponse},
     model::{ModelResponse, Period, RegisterModelRequest},
     monitor::{parse_monitors, MonitorsRequest, MONITOR_FIELDS},
+    query,
     record::{ActualsRequest, Failure, PredictionsRequest, Rejection},
     validate::PREDICTION_FIELDS,
     ActualRecord, ActualValue, BatchResponse, Bet, ModelConfig, PredictionRecord, PredictionValue, Task,
@@ -386,7 +387,152 @@ fn documented_operations_are_the_served_routes() {
     // NOTE: add each router's route table here as it is written, so its paths are held too.
     let served: BTreeSet<(String, String)> = ingest::ROUTES
         .iter()
+        .chain(query::ROUTES)
         .map(|route| (route.method.to_string(), route.pattern.to_string()))
         .collect();
     assert_eq!(documented, served);
+}
+
+/// A stored binary prediction with the given score, actual and latency.
+fn stored_prediction(id: usize, score: f64, actual: Option<f64>) -> mpt_core::store::StoredPrediction {
+    let at: chrono::DateTime<chrono::Utc> = "2023-06-12T17:00:00Z".parse().unwrap();
+    mpt_core::store::StoredPrediction {
+        id: format!("g-{id}"),
+        version: "raptor".into(),
+        timestamp: at,
+        prediction: PredictionValue::Number(score),
+        actual: actual.map(ActualValue::Number),
+        actual_timestamp: actual.map(|_| at + chrono::TimeDelta::hours(3)),
+        latency_ms: Some(10.0 + id as f64),
+        segment: BTreeMap::new(),
+        features: BTreeMap::new(),
+        bet: None,
+        content_hash: String::new(),
+        stored_at: at,
+    }
+}
+
+/// A snapshot computed the way the metrics endpoint computes one, with defined and undefined
+/// metrics, latency and label delay.
+fn computed_snapshot() -> mpt_core::snapshot::Snapshot {
+    use mpt_core::{
+        aggregate::Aggregate,
+        compute::{build_snapshot, SnapshotScope},
+    };
+    let mut aggregate = Aggregate::empty(&ModelConfig::new(Task::Binary)).unwrap();
+    for (id, (score, actual)) in [(0.9, Some(1.0)), (0.3, Some(0.0)), (0.6, Some(0.0)), (0.7, None)]
+        .into_iter()
+        .enumerate()
+    {
+        aggregate.fold(&stored_prediction(id, score, actual));
+    }
+    let scope = SnapshotScope {
+        model: "nba".into(),
+        version: "raptor".into(),
+        window: "1d".parse().unwrap(),
+        segment: None,
+        start: "2023-06-12T00:00:00Z".parse().unwrap(),
+        end: "2023-06-13T00:00:00Z".parse().unwrap(),
+    };
+    build_snapshot(scope, &aggregate, None)
+}
+
+#[test]
+fn models_response_matches_schema() {
+    let response = query::ModelsResponse {
+        models: vec![query::ModelSummary {
+            model: "nba".into(),
+            config: registered(),
+            predictions: 12,
+            first_prediction_at: Some("2023-06-01T00:00:00Z".parse().unwrap()),
+            last_prediction_at: Some("2023-06-12T00:00:00Z".parse().unwrap()),
+            versions: vec![query::VersionInfo {
+                version: "raptor".into(),
+                predictions: 12,
+                first_prediction_at: "2023-06-01T00:00:00Z".parse().unwrap(),
+                last_prediction_at: "2023-06-12T00:00:00Z".parse().unwrap(),
+            }],
+        }],
+    };
+    assert_valid(&Validator::new(), "ModelsResponse", &response);
+}
+
+#[test]
+fn metrics_response_matches_schema() {
+    let snapshot = computed_snapshot();
+    assert!(
+        !snapshot.reasons.is_empty(),
+        "the example should hold an undefined metric"
+    );
+    let response = query::MetricsResponse {
+        snapshot,
+        source: query::Source::Computed,
+    };
+    assert_valid(&Validator::new(), "MetricsResponse", &response);
+}
+
+#[test]
+fn history_response_matches_schema() {
+    let response = query::HistoryResponse {
+        model: "nba".into(),
+        version: "raptor".into(),
+        window: "1d".parse().unwrap(),
+        metric: "roc_auc".into(),
+        segment: Some("stage:finals".into()),
+        points: vec![
+            query::HistoryPoint {
+                end: "2023-06-12T00:00:00Z".parse().unwrap(),
+                value: Some(0.7),
+                labelled: 14,
+                reason: None,
+            },
+            query::HistoryPoint {
+                end: "2023-06-13T00:00:00Z".parse().unwrap(),
+                value: None,
+                labelled: 0,
+                reason: Some("no labelled predictions in the window".into()),
+            },
+        ],
+        next: Some("token".into()),
+    };
+    assert_valid(&Validator::new(), "HistoryResponse", &response);
+}
+
+#[test]
+fn comparison_response_matches_schema() {
+    use mpt_core::compare::{compare_binary, compare_values, BinaryPair};
+    let pairs: Vec<BinaryPair> = (0..40)
+        .map(|i| BinaryPair {
+            baseline: (i % 10) as f64 / 10.0,
+            candidate: ((i * 7) % 10) as f64 / 10.0,
+            actual: i % 3 == 0,
+        })
+        .collect();
+    let mut metrics = compare_binary(&pairs, 0.5);
+    metrics.insert("mae".into(), compare_values(Some(1.0), None, [10, 0]));
+    let response = query::ComparisonResponse {
+        model: "nba".into(),
+        baseline: "elo".into(),
+        candidate: "raptor".into(),
+        window: "30d".parse().unwrap(),
+        start: "2023-05-13T00:00:00Z".parse().unwrap(),
+        end: "2023-06-12T00:00:00Z".parse().unwrap(),
+        paired: true,
+        shared_ids: 40,
+        shared_labelled: 40,
+        paired_cap: query::PAIRED_CAP,
+        unpaired_reason: None,
+        metrics,
+    };
+    assert_valid(&Validator::new(), "ComparisonResponse", &response);
+}
+
+#[test]
+fn monitors_view_matches_schema() {
+    let view = query::MonitorsView {
+        model: "nba".into(),
+        source: "model",
+        monitors: api_monitors(),
+    };
+    assert_valid(&Validator::new(), "MonitorsView", &view);
 }

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod alert;
 pub mod cloudwatch;
+pub mod compare;
 pub mod compute;
 pub mod config;
 pub mod http;
@@ -15,6 +16,8 @@ pub mod ingest;
 pub mod model;
 pub mod monitor;
 pub mod names;
+pub mod pagination;
+pub mod query;
 pub mod record;
 pub mod snapshot;
 pub mod store;

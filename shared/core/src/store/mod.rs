@@ -18,6 +18,7 @@ pub mod hours;
 pub mod item;
 pub mod join;
 pub mod keys;
+pub mod reads;
 pub mod registry;
 mod retry;
 pub mod table;

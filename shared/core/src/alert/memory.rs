@@ -90,7 +90,7 @@ impl CheckSource for MemorySource {
     async fn versions(&self, model: &str) -> Result<Vec<VersionSpan>, SourceError> {
         if lock(&self.failing).iter().any(|m| m == model) {
             return Err(SourceError {
-                what: format!("the versions of {model}"),
+                input: format!("the versions of {model}"),
                 detail: "injected read failure".to_string(),
             });
         }

@@ -1,8 +1,8 @@
-//! What the degradation check reads: models, versions, rules and metric values over a span.
+//! The inputs of the degradation check: models, versions, rules and metric values over a span.
 //!
-//! [`CheckSource`] is the read side of a run. The DynamoDB-backed implementation reads the
-//! stored registrations, rules and aggregates; [`crate::alert::memory`] keeps one in memory for
-//! unit tests and local experiments.
+//! [`CheckSource`] is the read side of a run. [`crate::alert::stored::StoredSource`] reads the
+//! stored registrations, rules, snapshots and aggregates, and [`crate::alert::memory`] keeps the
+//! inputs in memory for unit tests and local experiments.
 
 use std::{collections::BTreeMap, fmt, future::Future};
 
@@ -186,10 +186,10 @@ pub struct VersionSpan {
 
 /// A read that failed, naming what was read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("reading {what} failed: {detail}")]
+#[error("reading {input} failed: {detail}")]
 pub struct SourceError {
     /// The data being read, e.g. `the rules of model m`.
-    pub what: String,
+    pub input: String,
     /// The underlying error.
     pub detail: String,
 }

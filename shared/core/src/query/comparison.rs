@@ -28,7 +28,7 @@ use crate::{
     model::{ModelConfig, Task},
     record::{ActualValue, PredictionValue},
     snapshot::Snapshot,
-    store::{Store, StoreError},
+    store::{keys::HOUR_SHARDS, Store, StoreError},
     time::Window,
 };
 
@@ -40,8 +40,8 @@ pub const PAIRED_CAP: usize = 200_000;
 /// each version's whole window use more of the data.
 pub const MIN_PAIRED_SAMPLES: usize = 30;
 
-/// Hours whose raw predictions are read at once, each with one query per index shard.
-const MAX_CONCURRENT_HOURS: usize = 8;
+/// Index shard queries in flight at once while reading raw predictions.
+const MAX_CONCURRENT_SHARDS: usize = 16;
 
 /// Time before the request's deadline when raw reads stop, so that the unpaired fallback can
 /// still answer.
@@ -365,21 +365,23 @@ async fn read_outcomes(
         let hours = store.hours_with_predictions(model, version, start, end).await?;
         let mut outcomes = HashMap::new();
         let mut running = JoinSet::new();
-        let mut pending = hours.into_iter();
+        let mut pending = hours
+            .into_iter()
+            .flat_map(|hour| (0..HOUR_SHARDS).map(move |shard| (hour, shard)));
         loop {
-            while running.len() < MAX_CONCURRENT_HOURS {
-                let Some(hour) = pending.next() else {
+            while running.len() < MAX_CONCURRENT_SHARDS {
+                let Some((hour, shard)) = pending.next() else {
                     break;
                 };
                 let (store, model, version) = (store.clone(), model.to_string(), version.to_string());
-                running.spawn(async move { store.read_hour(&model, &version, hour).await });
+                running.spawn(async move { store.read_hour_shard(&model, &version, hour, shard).await });
             }
             let Some(joined) = running.join_next().await else {
                 return Ok(RawRead::Complete(outcomes));
             };
             let predictions = joined.map_err(|error| StoreError::Unavailable {
                 operation: "Query",
-                message: format!("reading an hour of predictions stopped: {error}"),
+                message: format!("reading a shard of an hour of predictions stopped: {error}"),
             })??;
             for prediction in predictions {
                 let outcome = Outcome {

@@ -10,7 +10,10 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{item::ItemReader, keys, Store, StoreError};
+use super::{
+    item::{decode_prediction, ItemReader, StoredPrediction},
+    keys, Store, StoreError,
+};
 use crate::time::floor_hour;
 
 /// IAM actions of every read the query function makes, through this module and the catalogue,
@@ -87,5 +90,30 @@ impl Store {
             }
         }
         Ok(hours.into_iter().collect())
+    }
+
+    /// Reads the predictions of `version` in one shard of the `gsi1` index for the UTC hour
+    /// holding `hour`. [`Store::read_hour`] reads the hour's shards one after another; reading
+    /// them as separate calls lets a caller run them at once.
+    pub async fn read_hour_shard(
+        &self,
+        model: &str,
+        version: &str,
+        hour: DateTime<Utc>,
+        shard: u32,
+    ) -> Result<Vec<StoredPrediction>, StoreError> {
+        let partition = keys::hour_gsi_pk(model, version, floor_hour(hour), shard);
+        let items = self
+            .query_all(self.read_deadline(), |start_key| {
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("gsi1pk = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+                    .set_exclusive_start_key(start_key)
+            })
+            .await?;
+        items.iter().map(decode_prediction).collect()
     }
 }

@@ -260,3 +260,30 @@ fn serve_tick_every_runs_both_functions() {
     assert!(check.is_some(), "no check-degradation run was logged within 60 s");
     assert!(server.terminate().success());
 }
+
+#[test]
+fn serve_read_route_lists_model() {
+    let server = Server::start();
+    let body = json!({
+        "model": "serve-read",
+        "predictions": [ { "id": "g-1", "version": "v1", "timestamp": "2023-06-12T17:00:00Z", "prediction": 0.3 } ]
+    })
+    .to_string();
+    let (status, answer) = request(server.address(), "POST", "/v1/predictions", body.as_bytes());
+    assert_eq!(status, 200, "answer: {answer}");
+
+    let (status, answer) = request(server.address(), "GET", "/v1/models", b"");
+    assert_eq!(status, 200, "answer: {answer}");
+    assert_eq!(answer["models"][0]["model"], "serve-read");
+    assert_eq!(answer["models"][0]["predictions"], 1);
+}
+
+#[test]
+fn serve_wrong_method_lists_both_route_sets() {
+    let server = Server::start();
+    let (status, answer) = request(server.address(), "DELETE", "/v1/models/serve-any/monitors", b"");
+
+    assert_eq!(status, 405, "answer: {answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("GET, PUT"), "detail: {detail}");
+}

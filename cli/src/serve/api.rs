@@ -7,8 +7,10 @@ use mpt_core::{
     alert::check::{run_check, AwsCheckDeps},
     cloudwatch::MetricPublisher,
     compute::{run_tick, ComputeDeps},
-    http::{Request, Response},
-    ingest::{self, Context},
+    http::{match_route, unmatched, Request, Response, RouteMatch},
+    ingest,
+    pagination::TokenKey,
+    query,
     store::{deadline_after, Store},
     Config,
 };
@@ -18,7 +20,7 @@ use super::http::Router;
 
 /// Time a request's storage calls may take, retries included: API Gateway's 29 s integration
 /// timeout less a margin, so the local server gives up where the deployed API would.
-const STORAGE_BUDGET: Duration = Duration::from_secs(25);
+const REQUEST_BUDGET: Duration = Duration::from_secs(25);
 
 /// The handlers `mpt serve` runs, with their AWS clients.
 pub struct Api {
@@ -26,6 +28,7 @@ pub struct Api {
     store: Store,
     compute: ComputeDeps,
     check: AwsCheckDeps,
+    tokens: TokenKey,
 }
 
 impl Api {
@@ -48,11 +51,13 @@ impl Api {
         // The emulator's index is consistent at once, so dirty hours need no settle time.
         let compute = ComputeDeps::new(store.clone(), Some(publisher)).with_settle(TimeDelta::zero());
         let check = AwsCheckDeps::aws(store.clone(), aws_sdk_sns::Client::new(sdk), topic_arn);
+        let tokens = TokenKey::from_env(&config.table);
         Ok(Self {
             config,
             store,
             compute,
             check,
+            tokens,
         })
     }
 
@@ -87,14 +92,50 @@ impl Api {
 }
 
 impl Router for Api {
+    /// Sends each request to the read routes or the write routes, as API Gateway sends it to
+    /// the query or the ingest function.
     async fn handle<'a>(&'a self, request: Request<'a>) -> Response {
-        let context = Context {
-            store: self.store.clone(),
-            config: self.config.clone(),
-            now: Utc::now(),
-            deadline: deadline_after(STORAGE_BUDGET),
-        };
-        // TODO: send the read routes (GET) to the query handlers once the core crate has them.
-        ingest::route(&context, &request).await
+        let now = Utc::now();
+        let deadline = deadline_after(REQUEST_BUDGET);
+        let read = match_route(query::ROUTES, request.method, request.path);
+        let write = match_route(ingest::ROUTES, request.method, request.path);
+        match (read, write) {
+            (RouteMatch::Found(..), _) => {
+                let context = query::Context::new(
+                    self.store.clone(),
+                    self.config.clone(),
+                    self.tokens.clone(),
+                    now,
+                    deadline,
+                );
+                query::route(&context, &request).await
+            }
+            (_, RouteMatch::Found(..)) => {
+                let context = ingest::Context {
+                    store: self.store.clone(),
+                    config: self.config.clone(),
+                    now,
+                    deadline,
+                };
+                ingest::route(&context, &request).await
+            }
+            (read, write) => unmatched(request.method, request.path, combine_unmatched(read, write)),
+        }
     }
+}
+
+/// Combines two failed matches: the methods either route set accepts for the path, or not found.
+fn combine_unmatched(read: RouteMatch, write: RouteMatch) -> RouteMatch {
+    let mut allowed = Vec::new();
+    for matched in [read, write] {
+        if let RouteMatch::MethodNotAllowed(methods) = matched {
+            allowed.extend(methods);
+        }
+    }
+    if allowed.is_empty() {
+        return RouteMatch::NotFound;
+    }
+    allowed.sort_unstable();
+    allowed.dedup();
+    RouteMatch::MethodNotAllowed(allowed)
 }

@@ -49,9 +49,7 @@ pub enum ServeError {
         addr: SocketAddr,
     },
     /// `AWS_ENDPOINT_URL` is unset, so the server would reach real AWS.
-    #[error(
-        "AWS_ENDPOINT_URL is not set; set it to the local emulator's URL, which `scripts/emulator.sh start` prints"
-    )]
+    #[error("AWS_ENDPOINT_URL is not set; set it to the local emulator's URL, which `scripts/emulator.sh start` prints")]
     MissingEndpoint,
     /// The configuration in the environment is invalid.
     #[error(transparent)]
@@ -107,17 +105,17 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     .await
     .map_err(|error| ServeError::Setup(error.to_string()))?;
     config.topic_arn = Some(destination.topic_arn);
-    let api = api::Api::connect(&sdk, config).await.map_err(ServeError::Setup)?;
+    let api = api::Api::connect(&sdk, config)
+        .await
+        .map_err(ServeError::Setup)?;
     let api = Arc::new(api);
 
-    let listener = TcpListener::bind(args.addr).await.map_err(|source| ServeError::Bind {
-        addr: args.addr,
-        source,
-    })?;
-    let local = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: args.addr,
-        source,
-    })?;
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr: args.addr, source })?;
 
     let (stop_schedule, schedule_stopped) = watch::channel(false);
     let schedule = args.tick_every.map(|every| {
@@ -136,10 +134,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     let _ = stop_schedule.send(true);
     if let Some(schedule) = schedule {
         if tokio::time::timeout(SCHEDULE_STOP_TIMEOUT, schedule).await.is_err() {
-            warn!(
-                timeout_secs = SCHEDULE_STOP_TIMEOUT.as_secs(),
-                "abandoned a scheduled run still in progress"
-            );
+            warn!(timeout_secs = SCHEDULE_STOP_TIMEOUT.as_secs(), "abandoned a scheduled run still in progress");
         }
     }
     info!("stopped");

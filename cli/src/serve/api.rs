@@ -21,19 +21,12 @@ impl Api {
 
     /// Runs compute-metrics and then check-degradation as of `now`.
     pub async fn run_scheduled(&self, _now: DateTime<Utc>) -> Result<(), String> {
-        Err(format!(
-            "scheduled functions are not wired yet for table {}",
-            self.config.table
-        ))
+        Err(format!("scheduled functions are not wired yet for table {}", self.config.table))
     }
 }
 
 impl Router for Api {
     async fn handle(&self, request: ApiRequest) -> ApiResponse {
-        ApiResponse::error(
-            404,
-            "not found",
-            format!("no route for {} {}", request.method, request.path),
-        )
+        ApiResponse::error(404, "not found", format!("no route for {} {}", request.method, request.path))
     }
 }

@@ -109,10 +109,7 @@ pub async fn serve<R: Router>(listener: TcpListener, router: Arc<R>, shutdown: i
 
     info!("shutting down: draining open connections");
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
-        warn!(
-            timeout_secs = DRAIN_TIMEOUT.as_secs(),
-            "closed connections still open after the drain timeout"
-        );
+        warn!(timeout_secs = DRAIN_TIMEOUT.as_secs(), "closed connections still open after the drain timeout");
     }
 }
 
@@ -185,10 +182,7 @@ fn to_http(answer: ApiResponse) -> Response<Full<Bytes>> {
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in answer.headers {
-        match (
-            hyper::header::HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
+        match (hyper::header::HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
             (Ok(name), Ok(value)) => {
                 headers.insert(name, value);
             }

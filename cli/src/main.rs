@@ -1,13 +1,14 @@
-//! `mpt`: the command line of model-performance tracking.
+//! `mpt`: offline evaluation, and local runs of model-performance tracking.
 
+mod evaluate;
 mod serve;
 
 use std::{io::IsTerminal, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// Model-performance tracking: local API server, scheduled runs, replays and offline evaluation.
+/// Track how machine-learning models perform: evaluate files offline, or run the service locally.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
 struct Cli {
@@ -17,6 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compute the metrics of a CSV file of predictions and actuals, and print them as JSON.
+    Evaluate(evaluate::EvaluateArgs),
     /// Serve the whole HTTP API locally against AWS_ENDPOINT_URL.
     Serve(serve::ServeArgs),
     /// Replay FiveThirtyEight's NBA forecasts through the whole pipeline and write an HTML report.
@@ -27,28 +30,57 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The replay and tick print their own progress and summaries, so the handlers' per-run
-    // logs are shown only when RUST_LOG asks for them.
-    let default_log = match cli.command {
-        Command::Replay(_) | Command::Tick(_) => "warn",
-        _ => "info",
-    };
-    init_logging(default_log);
     match cli.command {
-        Command::Replay(args) => exit_code(mpt_cli::replay::command(args)),
-        Command::Tick(args) => run_async(async move { mpt_cli::tick::run(args).await.map_err(|e| (e.to_string(), 1)) }),
-        Command::Serve(args) => run_async(async move {
-            serve::run(args).await.map_err(|error| {
-                let status = if error.is_usage() { 2 } else { 1 };
-                (error.to_string(), status)
+        Command::Evaluate(args) => match evaluate::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(evaluate::EvaluateError::Usage(message)) => usage_error("evaluate", message),
+            Err(evaluate::EvaluateError::Input(message)) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve(args) => {
+            init_logging();
+            run_async(async move {
+                serve::run(args).await.map_err(|error| {
+                    let status = if error.is_usage() { 2 } else { 1 };
+                    (error.to_string(), status)
+                })
             })
-        }),
+        }
+        // The replay and tick print their own progress and summaries, so the handlers' per-run
+        // logs show only when RUST_LOG asks for them.
+        Command::Replay(args) => {
+            init_logging_at("warn");
+            exit_code(mpt_cli::replay::command(args))
+        }
+        Command::Tick(args) => {
+            init_logging_at("warn");
+            run_async(async move { mpt_cli::tick::run(args).await.map_err(|error| (error.to_string(), 1)) })
+        }
     }
 }
 
-/// Logs to stderr at `default` unless `RUST_LOG` sets another filter, in colour only on a terminal.
-fn init_logging(default: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+/// Prints a usage error with the usage line of `subcommand`, as clap prints its own, and exits
+/// with status 2.
+fn usage_error(subcommand: &str, message: String) -> ! {
+    let mut command = Cli::command();
+    // Building fills in the "mpt evaluate" names that the usage line prints.
+    command.build();
+    match command.find_subcommand_mut(subcommand) {
+        Some(subcommand) => subcommand.error(ErrorKind::InvalidValue, message).exit(),
+        None => command.error(ErrorKind::InvalidValue, message).exit(),
+    }
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` sets another filter, in colour only on a terminal.
+fn init_logging() {
+    init_logging_at("info");
+}
+
+/// Logs to stderr at `level` unless `RUST_LOG` sets another filter, in colour only on a terminal.
+fn init_logging_at(level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

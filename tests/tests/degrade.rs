@@ -551,6 +551,7 @@ fn snapshot(window: &str, end: DateTime<Utc>, auc: f64, labelled: u64) -> Snapsh
         intervals: BTreeMap::new(),
         reasons: BTreeMap::new(),
         counts: BTreeMap::from([("roc_auc".to_string(), SampleCounts::ranking(labelled / 2, labelled / 2))]),
+        error_bounds: BTreeMap::new(),
     }
 }
 

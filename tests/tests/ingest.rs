@@ -1,4 +1,4 @@
-//! The write API against the emulator: what each request answers and what ends up in the table.
+//! The write API against the emulator: the response to each request and the items it stores.
 
 use std::collections::HashMap;
 
@@ -481,7 +481,7 @@ async fn wrong_types_are_rejected_beside_valid_records() {
 }
 
 #[tokio::test]
-async fn probability_outside_unit_interval_is_rejected_for_binary_model() {
+async fn binary_probability_outside_range_rejected() {
     let (_, context) = setup().await;
     post_predictions(&context, "nba", json!([game("g-1", "v1", 17, 0.7)])).await;
     let (status, body) = post_predictions(
@@ -605,7 +605,7 @@ async fn ttl_counts_retention_from_storage_time() {
 }
 
 #[tokio::test]
-async fn table_has_ttl_and_index_and_creation_is_idempotent() {
+async fn table_creation_sets_ttl_and_index() {
     let (store, _) = setup().await;
     assert!(!store.create_table_if_missing().await.unwrap());
     let ttl = store
@@ -722,7 +722,7 @@ async fn invalid_monitor_names_rule_and_field() {
 }
 
 #[tokio::test]
-async fn unknown_route_is_not_found_and_wrong_method_not_allowed() {
+async fn router_rejects_unknown_routes() {
     let (_, context) = setup().await;
     let (status, _) = send(&context, "POST", "/v1/predict", &json!({})).await;
     assert_eq!(status, 404);

@@ -59,8 +59,14 @@ mod tests {
         stop_sender.send(true).unwrap();
         handle.await.unwrap();
         let count = runs.load(Ordering::SeqCst);
-        assert!(count >= 3, "expected at least 3 runs in 110 ms at a 20 ms period, got {count}");
-        assert!(count <= 7, "expected at most 7 runs in 110 ms at a 20 ms period, got {count}");
+        assert!(
+            count >= 3,
+            "expected at least 3 runs in 110 ms at a 20 ms period, got {count}"
+        );
+        assert!(
+            count <= 7,
+            "expected at most 7 runs in 110 ms at a 20 ms period, got {count}"
+        );
     }
 
     #[tokio::test]

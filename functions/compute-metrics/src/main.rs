@@ -2,6 +2,8 @@
 //! aggregates, computes every configured window, stores the snapshots and publishes them to
 //! CloudWatch. "Now" is the event's `time`.
 
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use mpt_core::{
@@ -38,10 +40,25 @@ async fn main() -> Result<(), Error> {
     let deps = ComputeDeps::new(store, Some(publisher));
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<ScheduledEvent>| {
-        let (deps, config) = (&deps, &config);
-        async move { handle(deps, config, event.payload).await }
+        let deps = deps.clone().with_deadline(start_deadline(event.context.deadline));
+        let config = &config;
+        async move { handle(&deps, config, event.payload).await }
     }))
     .await
+}
+
+/// Time kept back from the invocation's timeout so models in flight can finish and the summary
+/// can be returned.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(60);
+
+/// Returns the instant after which no further model is started: the invocation's deadline
+/// (milliseconds since the epoch) less [`DEADLINE_MARGIN`].
+fn start_deadline(deadline_epoch_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64);
+    let remaining = Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms));
+    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
 }
 
 /// Runs one computation at the event's time and returns its summary. Per-model failures are in

@@ -72,7 +72,7 @@ pub struct ApiError {
     pub error: String,
     /// The field at fault, when one is.
     pub field: Option<String>,
-    /// What is wrong and how to fix it.
+    /// The problem and its fix.
     pub detail: String,
 }
 

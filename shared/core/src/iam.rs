@@ -38,7 +38,10 @@ impl Function {
     }
 }
 
-use crate::store::{batch, catalog, join, registry};
+use crate::{
+    alert, cloudwatch,
+    store::{aggregates, alerts, batch, catalog, dirty, history, hours, join, reads, registry},
+};
 
 /// DynamoDB actions the ingest path calls, through the store modules it uses.
 const INGEST_DYNAMODB: &[&[&str]] = &[
@@ -48,35 +51,33 @@ const INGEST_DYNAMODB: &[&[&str]] = &[
     join::IAM_ACTIONS,
 ];
 
-// NOTE: the other functions' lists stay literal until their code declares its store modules.
-
-/// DynamoDB actions the metrics computation calls.
-const COMPUTE_DYNAMODB: &[&str] = &[
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
+/// Actions the metrics computation calls: registrations, dirty markers, raw hours, aggregates,
+/// history and CloudWatch. It writes aggregates through its own module, not the batch module, so
+/// it has no `BatchGetItem`.
+const COMPUTE: &[&[&str]] = &[
+    catalog::IAM_ACTIONS,
+    dirty::IAM_ACTIONS,
+    hours::IAM_ACTIONS,
+    aggregates::IAM_ACTIONS,
+    history::IAM_ACTIONS,
+    cloudwatch::IAM_ACTIONS,
 ];
 
-/// DynamoDB actions the read-only API calls.
-const QUERY_DYNAMODB: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
+/// Actions the degradation check calls: catalogue, snapshot and aggregate reads, monitor states
+/// and the alert log, and SNS.
+const CHECK: &[&[&str]] = &[alert::stored::IAM_ACTIONS, alerts::IAM_ACTIONS, alert::sns::IAM_ACTIONS];
 
-/// CloudWatch actions of the metric publisher.
-const CLOUDWATCH: &[&str] = &["cloudwatch:PutMetricData"];
+/// DynamoDB actions the read-only API calls. The history and aggregate modules also write, so
+/// their reads are declared in `reads`, which lists every action the query function makes.
+const QUERY_DYNAMODB: &[&[&str]] = &[catalog::IAM_ACTIONS, hours::IAM_ACTIONS, reads::IAM_ACTIONS];
 
 /// Returns the set of IAM actions `function` calls.
 pub fn actions(function: Function) -> BTreeSet<&'static str> {
     let parts: &[&[&str]] = match function {
         Function::Ingest => INGEST_DYNAMODB,
-        Function::ComputeMetrics => &[COMPUTE_DYNAMODB, CLOUDWATCH],
-        Function::CheckDegradation => &[
-            crate::alert::stored::IAM_ACTIONS,
-            crate::store::alerts::IAM_ACTIONS,
-            crate::alert::sns::IAM_ACTIONS,
-        ],
-        Function::Query => &[QUERY_DYNAMODB],
+        Function::ComputeMetrics => COMPUTE,
+        Function::CheckDegradation => CHECK,
+        Function::Query => QUERY_DYNAMODB,
     };
     parts.iter().flat_map(|list| list.iter().copied()).collect()
 }
@@ -99,6 +100,20 @@ mod tests {
     }
 
     #[test]
+    fn compute_actions_are_exact() {
+        let expected = [
+            "cloudwatch:PutMetricData",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ];
+        assert_eq!(actions(Function::ComputeMetrics), expected.into_iter().collect());
+    }
+
+    #[test]
     fn ingest_actions_come_from_store_modules() {
         let expected = [
             "dynamodb:BatchGetItem",
@@ -109,6 +124,12 @@ mod tests {
             "dynamodb:UpdateItem",
         ];
         assert_eq!(actions(Function::Ingest), expected.into_iter().collect());
+    }
+
+    #[test]
+    fn query_actions_are_reads() {
+        let expected = ["dynamodb:GetItem", "dynamodb:Query"];
+        assert_eq!(actions(Function::Query), expected.into_iter().collect());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod alert;
 pub mod cloudwatch;
+pub mod compare;
 pub mod compute;
 pub mod config;
 pub mod http;
@@ -14,6 +15,9 @@ pub mod iam;
 pub mod ingest;
 pub mod model;
 pub mod monitor;
+pub mod names;
+pub mod pagination;
+pub mod query;
 pub mod record;
 pub mod snapshot;
 pub mod store;

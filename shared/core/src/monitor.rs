@@ -12,14 +12,14 @@ use crate::{
     validate::{check_label, is_model_name},
 };
 
-/// The most rules one model may have, so the stored rule list stays far below DynamoDB's item
+/// Maximum rules per model, so the stored rule list stays far below DynamoDB's item
 /// size limit of 400 KB.
 pub const MAX_MONITORS: usize = 100;
 
 /// The significance level used when a rule sets no `alpha`.
 pub const DEFAULT_ALPHA: f64 = 0.05;
 
-/// What a rule watches.
+/// The kind of condition a rule watches for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MonitorKind {
@@ -51,9 +51,9 @@ impl MonitorKind {
     }
 }
 
-/// What the current window is compared against.
+/// The reference a rule compares the current window against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Baseline {
     /// The window of this length that ends where the current window starts.
     Window {
@@ -79,14 +79,14 @@ pub enum Baseline {
 pub struct MonitorRule {
     /// Unique name within the model, `[A-Za-z0-9._-]{1,128}`.
     pub name: String,
-    /// What the rule watches.
+    /// The kind of condition.
     pub kind: MonitorKind,
     /// The metric key (`roc_auc`, `accuracy`, `psi`, ...); implied for `label_coverage` and `volume`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
     /// The window the metric is computed over.
     pub window: Window,
-    /// What `relative_drop` compares against.
+    /// The reference of a `relative_drop` rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
     /// `relative_drop`: the largest allowed drop as a fraction of the baseline value.
@@ -136,11 +136,12 @@ pub struct MonitorError {
     pub index: usize,
     /// The field at fault.
     pub field: String,
-    /// What is wrong and how to fix it.
+    /// The problem and its fix.
     pub reason: String,
 }
 
-const FIELDS: &[&str] = &[
+/// Every field a monitor rule may hold.
+pub const MONITOR_FIELDS: &[&str] = &[
     "name",
     "kind",
     "metric",
@@ -196,10 +197,10 @@ fn parse_rule(index: usize, value: &Value) -> Result<MonitorRule, MonitorError> 
     let object = value
         .as_object()
         .ok_or_else(|| error("monitors", "each rule must be a JSON object".into()))?;
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = object.keys().find(|k| !MONITOR_FIELDS.contains(&k.as_str())) {
         return Err(error(
             unknown,
-            format!("unknown field; accepted fields are {}", FIELDS.join(", ")),
+            format!("unknown field; accepted fields are {}", MONITOR_FIELDS.join(", ")),
         ));
     }
 
@@ -274,7 +275,7 @@ fn check_rule(rule: &MonitorRule) -> Result<(), (&'static str, String)> {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         // NOTE: metric names are checked for form only; an unknown metric is reported by the
-        // degradation check, which knows the metric list of the model's task.
+        // degradation check, which has the metric list of the model's task.
         if !well_formed {
             return Err((
                 "metric",
@@ -479,6 +480,15 @@ mod tests {
         let error = error_for(
             json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
                                       "baseline": { "days": 7 }, "max_drop": 0.1 }),
+        );
+        assert_eq!(error.field, "baseline");
+    }
+
+    #[test]
+    fn monitor_baseline_with_two_forms_is_rejected() {
+        let error = error_for(
+            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "baseline": { "window": "7d", "version": "v1" }, "max_drop": 0.1 }),
         );
         assert_eq!(error.field, "baseline");
     }

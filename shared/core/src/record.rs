@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::ModelConfig;
 
-/// What a model predicted: a number (binary probability or regression value), a class label, or
+/// A model's output: a number (binary probability or regression value), a class label, or
 /// a probability per class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -119,7 +119,7 @@ pub struct PredictionRecord {
     pub version: String,
     /// When the prediction was made.
     pub timestamp: DateTime<Utc>,
-    /// What the model predicted.
+    /// The model's output.
     pub prediction: PredictionValue,
     /// The true outcome, when already known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -177,7 +177,7 @@ pub struct Rejection {
     pub id: Option<String>,
     /// The field at fault.
     pub field: String,
-    /// What is wrong and how to fix it.
+    /// The problem and its fix.
     pub reason: String,
 }
 

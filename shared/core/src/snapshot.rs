@@ -81,11 +81,15 @@ pub struct Snapshot {
     pub samples: BTreeMap<String, u64>,
     /// 95% Wilson score intervals of the proportion metrics.
     pub intervals: BTreeMap<String, [f64; 2]>,
-    /// Why each null metric is undefined.
+    /// Reason each null metric is undefined, by metric name.
     pub reasons: BTreeMap<String, String>,
     /// Counts behind the metrics that significance tests use.
     #[serde(default)]
     pub counts: BTreeMap<String, SampleCounts>,
+    /// Largest possible difference between a binned metric (`roc_auc`, `pr_auc`,
+    /// `roc_auc_ovr_macro`) and its exact value on the raw scores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub error_bounds: BTreeMap<String, f64>,
 }
 
 /// Names of the quantiles in `metrics.latency_ms`, and the CloudWatch metric each one is.
@@ -94,7 +98,7 @@ pub const LATENCY_METRICS: &[(&str, &str)] = &[("latency_p50_ms", "p50"), ("late
 impl Snapshot {
     /// Returns the numeric value of a metric by its CloudWatch or history name, when defined.
     ///
-    /// Besides the keys of `metrics`, this knows `predictions`, `labelled`, `label_coverage`,
+    /// Besides the keys of `metrics`, this reads `predictions`, `labelled`, `label_coverage`,
     /// `latency_p50_ms` and `latency_p99_ms`, and the drift statistics inside `metrics.drift`.
     pub fn value(&self, name: &str) -> Option<f64> {
         match name {
@@ -157,6 +161,7 @@ mod tests {
             intervals: BTreeMap::new(),
             reasons: BTreeMap::from([("precision".to_string(), "no predicted positives".to_string())]),
             counts: BTreeMap::new(),
+            error_bounds: BTreeMap::new(),
         }
     }
 

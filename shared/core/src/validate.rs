@@ -14,19 +14,19 @@ use crate::{
     time::rfc3339,
 };
 
-/// The most records one request may carry.
+/// Maximum records per request.
 pub const MAX_RECORDS_PER_REQUEST: usize = 1_000;
 /// The largest request body the handler reads, 1 MiB. API Gateway's own limit is 10 MB.
 pub const MAX_BODY_BYTES: usize = 1_048_576;
-/// The longest id, version or label, in UTF-8 bytes.
+/// Maximum length of an id, version or label, in UTF-8 bytes.
 pub const MAX_LABEL_BYTES: usize = 256;
-/// The most segment tags on one prediction.
+/// Maximum segment tags per prediction.
 pub const MAX_SEGMENT_TAGS: usize = 10;
-/// The longest segment tag key or feature name, in UTF-8 bytes.
+/// Maximum length of a segment tag key or feature name, in UTF-8 bytes.
 pub const MAX_KEY_BYTES: usize = 64;
-/// The longest segment tag value, in UTF-8 bytes.
+/// Maximum length of a segment tag value, in UTF-8 bytes.
 pub const MAX_SEGMENT_VALUE_BYTES: usize = 256;
-/// The most features on one prediction.
+/// Maximum features per prediction.
 pub const MAX_FEATURES: usize = 50;
 /// How far per-class probabilities may sum away from 1.
 pub const PROBABILITY_SUM_TOLERANCE: f64 = 1e-3;
@@ -44,7 +44,7 @@ pub const MIN_NUMBER_MAGNITUDE: f64 = 1e-130;
 pub struct FieldError {
     /// The field at fault.
     pub field: String,
-    /// What is wrong and how to fix it.
+    /// The problem and its fix.
     pub reason: String,
 }
 
@@ -72,11 +72,11 @@ impl FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{detail}")]
 pub struct BodyError {
-    /// The HTTP status to answer with.
+    /// The HTTP status of the response.
     pub status: u16,
     /// The field at fault, when one is.
     pub field: Option<String>,
-    /// What is wrong and how to fix it.
+    /// The problem and its fix.
     pub detail: String,
 }
 
@@ -405,7 +405,8 @@ fn bet(value: &Value) -> Result<Bet, FieldError> {
     Ok(Bet { side, odds, stake })
 }
 
-const PREDICTION_FIELDS: &[&str] = &[
+/// Every field a prediction record may hold.
+pub const PREDICTION_FIELDS: &[&str] = &[
     "id",
     "version",
     "timestamp",
@@ -586,10 +587,10 @@ fn check_class(field: &str, label: &str, config: &ModelConfig) -> Result<(), Fie
     }
 }
 
-/// Chooses a task for a model registered on first use, from the first readable prediction:
-/// a label or per-class probabilities make it multiclass, and numbers make it binary when every
-/// number in the batch is in [0, 1] and regression otherwise. Returns `None` when no prediction
-/// is readable.
+/// Chooses the registration of a model registered on first use, from the first readable
+/// prediction. A label or per-class probabilities make it multiclass. Numbers make it binary
+/// when every number in the batch is in [0, 1], and regression otherwise. Returns `None` when
+/// no prediction is readable.
 pub fn infer_config(records: &[&PredictionRecord]) -> Option<ModelConfig> {
     let first = records.first()?;
     let config = match &first.prediction {

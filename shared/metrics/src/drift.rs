@@ -7,7 +7,8 @@
 //! - **PSI** (population stability index) = Σ (c − r) · ln(c / r) over the bin shares r of the
 //!   reference and c of the current window. A share of 0 is replaced by
 //!   [`PSI_EMPTY_BIN_SHARE`] first, because ln(0) is undefined. A bin empty in both windows
-//!   therefore adds 0. Common reading: below 0.1 stable, 0.1 to 0.25 moderate, above 0.25 large.
+//!   therefore adds 0. A common rule of thumb, not a test, reads below 0.1 as stable, 0.1 to 0.25
+//!   as moderate and above 0.25 as large.
 //! - **KS** (Kolmogorov–Smirnov statistic) = the largest difference between the two cumulative
 //!   shares, taken at the bin edges only. It is at most the KS statistic of the raw samples,
 //!   and below it by at most the largest share that one bin contains in either window. It needs

@@ -4,6 +4,7 @@ use mpt_metrics::{
     histogram::{ScoreHistogram, LAYOUT, NUM_BINS},
     Metric,
 };
+use proptest::prelude::*;
 use serde_json::json;
 
 fn previous_float(value: f64) -> f64 {
@@ -196,4 +197,28 @@ fn deserialise_rejects_short_column() {
     let value = json!({"layout": LAYOUT, "gaps": [10, 3], "positive": [1]});
     let error = serde_json::from_value::<ScoreHistogram>(value).unwrap_err();
     assert!(error.to_string().contains("column positive has 1 entries"), "{error}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn merge_of_groups_matches_single_pass(
+        records in prop::collection::vec((0.0..=1.0f64, prop::option::of(any::<bool>()), 0..4usize), 0..200),
+    ) {
+        let mut single = ScoreHistogram::new();
+        let mut groups = vec![ScoreHistogram::new(); 4];
+        for (score, actual, group) in &records {
+            single.add(*score, *actual).unwrap();
+            groups[*group].add(*score, *actual).unwrap();
+        }
+
+        // Each group goes through its stored form, and the groups merge in reverse order.
+        let mut merged = ScoreHistogram::new();
+        for group in groups.iter().rev() {
+            let restored: ScoreHistogram = serde_json::from_str(&serde_json::to_string(group).unwrap()).unwrap();
+            merged.merge(&restored);
+        }
+        prop_assert_eq!(merged, single);
+    }
 }

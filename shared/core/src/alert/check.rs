@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::{stream, StreamExt};
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::{
     alert::{
@@ -359,23 +359,22 @@ where
         Some(signal) => signal,
         None => {
             if let Outcome::Skipped(reason) = &evaluation.outcome {
-                info!(model = key.model, version = key.version, monitor = key.monitor, reason = %reason, "rule not evaluated");
+                debug!(model = key.model, version = key.version, monitor = key.monitor, reason = %reason, "rule not evaluated");
             }
             summary.skipped += 1;
             return Ok(summary);
         }
     };
-    // A quiet monitor stays quiet: nothing to store.
-    let quiet = stored.state.status == Status::Ok && stored.state.breach_streak == 0 && signal == Signal::Clear;
-    if quiet {
-        summary.evaluated += 1;
-        return Ok(summary);
-    }
     let Some(next) = step(&stored.state, signal, evaluation.end, check.consecutive, check.cooldown) else {
         summary.repeated += 1;
         return Ok(summary);
     };
     summary.evaluated += 1;
+    // A quiet monitor stays quiet, so there is nothing to store.
+    let quiet = stored.state.status == Status::Ok && stored.state.breach_streak == 0 && signal == Signal::Clear;
+    if quiet {
+        return Ok(summary);
+    }
     if next.held_by_cooldown {
         info!(
             model = key.model,

@@ -295,3 +295,33 @@ async fn check_reads_shared_windows_once() {
     tick(&deps, hour(0)).await;
     assert_eq!(deps.source.window_reads.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
+
+#[tokio::test]
+async fn check_model_failure_spares_others() {
+    let deps = deps_with(vec![auc_drop()]);
+    deps.source.add_version("broken", VERSION, hour(-24 * 60), hour(48));
+    deps.source.fail_model("broken");
+    let summary = ticks(&deps, 0, &[0.55, 0.55]).await;
+    assert_eq!(summary.failed_models, vec!["broken".to_string(), "broken".to_string()]);
+    assert_eq!(summary.fired, 1);
+}
+
+#[tokio::test]
+async fn check_default_rules_cover_models_without_rules() {
+    let source = MemorySource::default();
+    source.add_version(MODEL, VERSION, hour(-24 * 60), hour(48));
+    let deps = CheckDeps {
+        source,
+        store: MemoryAlertStore::default(),
+        publisher: MemoryPublisher::default(),
+        clock: wall_clock,
+    };
+    let defaults = r#"{"monitors": [{"name": "silence", "kind": "volume", "window": "1h", "below": 1}]}"#;
+    let config = Config::from_lookup(|name| (name == "MPT_DEFAULT_MONITORS").then(|| defaults.to_string())).unwrap();
+    run_check(&deps, &config, hour(0)).await.unwrap();
+    run_check(&deps, &config, hour(1)).await.unwrap();
+    assert_eq!(
+        subjects(&deps),
+        vec!["[WARNING] nba-game-predictor raptor predictions 0 (floor 1, 1h)"]
+    );
+}

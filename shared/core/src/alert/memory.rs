@@ -37,6 +37,7 @@ pub struct MemorySource {
     models: Mutex<BTreeMap<String, ModelEntry>>,
     windows: Mutex<HashMap<(String, String, Span), WindowValues>>,
     history: Mutex<HashMap<(String, String, String), Vec<HistoryPoint>>>,
+    failing: Mutex<Vec<String>>,
     /// Number of window reads served, so tests can check what a run read.
     pub window_reads: AtomicUsize,
 }
@@ -70,6 +71,11 @@ impl MemorySource {
         lock(&self.windows).insert((model.to_string(), version.to_string(), span), values);
     }
 
+    /// Makes every version read of `model` fail, as a storage error would.
+    pub fn fail_model(&self, model: &str) {
+        lock(&self.failing).push(model.to_string());
+    }
+
     /// Sets the stored history of `metric` for a version, oldest first.
     pub fn set_history(&self, model: &str, version: &str, metric: &str, points: Vec<HistoryPoint>) {
         lock(&self.history).insert((model.to_string(), version.to_string(), metric.to_string()), points);
@@ -82,6 +88,12 @@ impl CheckSource for MemorySource {
     }
 
     async fn versions(&self, model: &str) -> Result<Vec<VersionSpan>, SourceError> {
+        if lock(&self.failing).iter().any(|m| m == model) {
+            return Err(SourceError {
+                input: format!("the versions of {model}"),
+                detail: "injected read failure".to_string(),
+            });
+        }
         Ok(lock(&self.models)
             .get(model)
             .map(|m| m.versions.clone())

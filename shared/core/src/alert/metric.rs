@@ -117,6 +117,7 @@ pub const METRICS: &[MetricInfo] = &[
     row("psi", Down, Predictions, TestKind::None),
     row("ks", Down, Predictions, TestKind::None),
     row("js", Down, Predictions, TestKind::None),
+    row("js_distance", Down, Predictions, TestKind::None),
     row("label_coverage", Up, Predictions, TestKind::None),
     row("latency_p50_ms", Down, Predictions, TestKind::None),
     row("latency_p99_ms", Down, Predictions, TestKind::None),

@@ -152,16 +152,25 @@ pub async fn ensure_local_alerts(
         .await
         .map_err(|e| setup("SetQueueAttributes")(DisplayErrorContext(e).to_string()))?;
 
-    let subscriptions = sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&topic_arn)
-        .send()
-        .await
-        .map_err(|e| setup("ListSubscriptionsByTopic")(DisplayErrorContext(e).to_string()))?;
-    let subscribed = subscriptions
-        .subscriptions()
-        .iter()
-        .any(|s| s.endpoint() == Some(queue_arn.as_str()));
+    let mut subscribed = false;
+    let mut next_token: Option<String> = None;
+    loop {
+        let page = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&topic_arn)
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| setup("ListSubscriptionsByTopic")(DisplayErrorContext(e).to_string()))?;
+        subscribed |= page
+            .subscriptions()
+            .iter()
+            .any(|s| s.endpoint() == Some(queue_arn.as_str()));
+        match page.next_token() {
+            Some(token) if !subscribed && !token.is_empty() => next_token = Some(token.to_string()),
+            _ => break,
+        }
+    }
     if !subscribed {
         sns.subscribe()
             .topic_arn(&topic_arn)

@@ -1,8 +1,8 @@
-//! What the degradation check reads: models, versions, rules and metric values over a span.
+//! The inputs of the degradation check: models, versions, rules and metric values over a span.
 //!
-//! [`CheckSource`] is the read side of a run. The DynamoDB-backed implementation reads the
-//! stored registrations, rules and aggregates; [`crate::alert::memory`] keeps one in memory for
-//! unit tests and local experiments.
+//! [`CheckSource`] is the read side of a run. [`crate::alert::stored::StoredSource`] reads the
+//! stored registrations, rules, snapshots and aggregates, and [`crate::alert::memory`] keeps the
+//! inputs in memory for unit tests and local experiments.
 
 use std::{collections::BTreeMap, fmt, future::Future};
 
@@ -16,8 +16,14 @@ use crate::{
     time::{rfc3339, Window},
 };
 
-/// The drift statistics a snapshot stores in its `drift` object.
-const DRIFT_METRICS: [&str; 3] = ["psi", "ks", "js"];
+/// The drift statistics a rule may name, and their keys in a snapshot's `drift` object. Rules
+/// write the Jensen-Shannon distance as `js`; snapshots store it as `js_distance`.
+const DRIFT_METRICS: [(&str, &str); 4] = [
+    ("psi", "psi"),
+    ("ks", "ks"),
+    ("js", "js_distance"),
+    ("js_distance", "js_distance"),
+];
 
 /// A half-open time span `[start, end)` on hour boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -72,8 +78,8 @@ impl From<&Snapshot> for WindowValues {
         for (name, _) in LATENCY_METRICS {
             metrics.insert(name.to_string(), snapshot.value(name));
         }
-        for name in DRIFT_METRICS {
-            if let Some(value) = snapshot.value(name) {
+        for (name, key) in DRIFT_METRICS {
+            if let Some(value) = snapshot.value(key) {
                 metrics.insert(name.to_string(), Some(value));
             }
         }
@@ -180,10 +186,10 @@ pub struct VersionSpan {
 
 /// A read that failed, naming what was read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("reading {what} failed: {detail}")]
+#[error("reading {input} failed: {detail}")]
 pub struct SourceError {
     /// The data being read, e.g. `the rules of model m`.
-    pub what: String,
+    pub input: String,
     /// The underlying error.
     pub detail: String,
 }
@@ -247,6 +253,29 @@ mod tests {
     fn window_value_missing_metric_is_named() {
         let error = WindowValues::default().value("mae").unwrap_err();
         assert!(error.contains("mae"));
+    }
+
+    #[test]
+    fn window_from_snapshot_flattens_objects() {
+        let snapshot: Snapshot = serde_json::from_value(serde_json::json!({
+            "model": "m", "version": "v", "window": "1d",
+            "start": "2023-06-12T00:00:00Z", "end": "2023-06-13T00:00:00Z",
+            "predictions": 10, "labelled": 8, "label_coverage": 0.8,
+            "metrics": { "accuracy": 0.75, "precision": null,
+                         "latency_ms": { "p50": 12.0, "p99": 40.0 },
+                         "drift": { "psi": 0.3, "ks": 0.1, "js_distance": 0.2 } },
+            "samples": {}, "intervals": {}, "reasons": { "precision": "no predicted positives" },
+            "counts": { "accuracy": { "n": 8, "successes": 6 } }
+        }))
+        .unwrap();
+        let values = WindowValues::from(&snapshot);
+        assert_eq!(values.value("accuracy"), Ok(0.75));
+        assert_eq!(values.value("js"), Ok(0.2));
+        assert_eq!(values.value("psi"), Ok(0.3));
+        assert_eq!(values.value("latency_p99_ms"), Ok(40.0));
+        assert_eq!(values.value("label_coverage"), Ok(0.8));
+        assert_eq!(values.value("precision"), Err("no predicted positives".to_string()));
+        assert_eq!(values.counts["accuracy"].successes, Some(6));
     }
 
     #[test]

@@ -66,7 +66,7 @@ impl StoredSource {
 
 fn failed(data: String, error: impl std::fmt::Display) -> SourceError {
     SourceError {
-        what: data,
+        input: data,
         detail: error.to_string(),
     }
 }

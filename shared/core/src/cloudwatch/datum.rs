@@ -337,6 +337,7 @@ mod tests {
             intervals: BTreeMap::new(),
             reasons: BTreeMap::new(),
             counts: BTreeMap::new(),
+            error_bounds: BTreeMap::new(),
         };
         let published: Vec<String> = ["predictions", "accuracy", "label_coverage"].map(String::from).to_vec();
         let datums = snapshot_datums(&snapshot, &published);

@@ -1,9 +1,9 @@
 //! Drift of a window's prediction distribution against a reference period.
 //!
 //! PSI and Jensen–Shannon distance are computed over [`DRIFT_GROUPS`] groups of bins cut at the
-//! reference's deciles, the usual PSI binning: on the fine bins of the aggregates (6,402 score
-//! bins, or 5%-wide value bins) most bins hold a handful of predictions, and sampling noise alone
-//! would push PSI past the common 0.25 alarm level. KS is a maximum of cumulative differences, which
+//! reference's deciles, the usual PSI binning. The fine bins of the aggregates (6,402 score bins,
+//! or 5%-wide value bins) mostly contain a handful of predictions each, so on them sampling noise
+//! alone would push PSI past the common 0.25 alarm level. KS is a maximum of cumulative differences, which
 //! fine bins only make more exact, so it uses them directly. Multiclass drift compares the
 //! predicted-class shares, where KS is undefined.
 
@@ -129,8 +129,8 @@ pub fn group_by_reference_quantiles(reference: &[u64], current: &[u64], groups: 
     }
     grouped_reference.push(reference_sum);
     grouped_current.push(current_sum);
-    // Trailing bins beyond the reference's mass close a group holding only current counts; fold
-    // such a group into the one before it, so no group is empty in the reference.
+    // Trailing bins past the reference's last count form a group of current counts only. Fold it
+    // into the group before, so that no group is empty in the reference.
     while grouped_reference.len() > 1 && grouped_reference.last() == Some(&0) {
         let reference_tail = grouped_reference.pop().unwrap_or(0);
         let current_tail = grouped_current.pop().unwrap_or(0);

@@ -39,7 +39,7 @@ const MULTICLASS_METRICS: [&str; 10] = [
     "roc_auc_ovr_macro",
 ];
 
-/// What a snapshot describes: the model, version, window, bounds and optional segment.
+/// The model, version, window, bounds and optional segment a snapshot describes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotScope {
     /// Model name.
@@ -75,6 +75,7 @@ struct SnapshotMaps {
     intervals: BTreeMap<String, [f64; 2]>,
     reasons: BTreeMap<String, String>,
     counts: BTreeMap<String, SampleCounts>,
+    error_bounds: BTreeMap<String, f64>,
 }
 
 impl SnapshotMaps {
@@ -156,6 +157,7 @@ pub fn build_snapshot(scope: SnapshotScope, current: &Aggregate, reference: Opti
         intervals: maps.intervals,
         reasons: maps.reasons,
         counts: maps.counts,
+        error_bounds: maps.error_bounds,
     }
 }
 
@@ -194,6 +196,16 @@ fn add_binary(maps: &mut SnapshotMaps, state: &mpt_metrics::binary::BinaryState)
         maps.proportion(name, metric, successes, n);
     }
     let (positives, negatives) = (tp + fn_, tn + fp);
+    let histogram = state.histogram();
+    let bounds = [
+        ("roc_auc", histogram.roc_auc_error_bound()),
+        ("pr_auc", histogram.pr_auc_error_bound()),
+    ];
+    for (name, bound) in bounds {
+        if let Some(bound) = bound {
+            maps.error_bounds.insert(name.to_string(), bound);
+        }
+    }
     for (name, metric) in [("roc_auc", metrics.roc_auc), ("pr_auc", metrics.pr_auc)] {
         maps.metric(name, metric, total);
         if metric.value().is_some() {
@@ -249,6 +261,9 @@ fn add_multiclass(maps: &mut SnapshotMaps, open: &OpenClassState) {
         serde_json::to_value(&metrics.per_class).unwrap_or(Value::Null),
     );
     maps.proportion("accuracy", metrics.accuracy, correct, total);
+    if let Some(bound) = state.roc_auc_ovr_macro_error_bound() {
+        maps.error_bounds.insert("roc_auc_ovr_macro".to_string(), bound);
+    }
     let others = [
         ("macro_precision", metrics.macro_precision),
         ("macro_recall", metrics.macro_recall),

@@ -15,7 +15,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use drift::{drift_metrics, group_by_reference_quantiles, DRIFT_GROUPS};
 pub use metrics::{build_snapshot, Reference, SnapshotScope, INTERVAL_CONFIDENCE};
-pub use tick::{run_tick, ModelFailure, TickSummary, MAX_CONCURRENT_MODELS};
+pub use tick::{run_tick, ModelFailure, TickSummary, MAX_CONCURRENT_HOURS, MAX_CONCURRENT_MODELS};
 
 use crate::{
     aggregate::MAX_SEGMENT_KEYS,
@@ -39,6 +39,9 @@ pub enum ComputeError {
     /// Publishing to CloudWatch failed.
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// A computation task ended abnormally.
+    #[error("a computation task ended abnormally: {0}; the next run retries")]
+    Task(String),
     /// The model is not registered.
     #[error("model {model:?} is not registered; send its predictions or register it first")]
     ModelNotFound {
@@ -68,6 +71,9 @@ pub struct ComputeDeps {
     pub settle: TimeDelta,
     /// Counters of the aggregate reads, shared by every run made with these dependencies.
     pub read_stats: Arc<ReadStats>,
+    /// Wall-clock time after which a run starts no further model; none for no limit. The Lambda
+    /// function sets it a margin before its own timeout.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl ComputeDeps {
@@ -78,7 +84,14 @@ impl ComputeDeps {
             publisher,
             settle: TimeDelta::seconds(crate::store::dirty::DIRTY_SETTLE_SECS),
             read_stats: Arc::new(ReadStats::default()),
+            deadline: None,
         }
+    }
+
+    /// Sets the wall-clock time after which a run starts no further model.
+    pub fn with_deadline(mut self, deadline: std::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// Replaces the settle time of dirty-hour markers.
@@ -207,7 +220,7 @@ pub async fn window_metrics(
         .find(|snapshot| snapshot.segment.as_deref() == Some(wanted.as_str()))
     {
         Some(snapshot) => Ok(snapshot.clone()),
-        // No prediction carried this value: an empty snapshot says so, with null metrics.
+        // No prediction carried this value, so its snapshot is empty, with null metrics.
         None => {
             let empty = crate::aggregate::Aggregate::empty(&config).map_err(|error| StoreError::Corrupt {
                 key: model.to_string(),
@@ -227,3 +240,6 @@ pub async fn window_metrics(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

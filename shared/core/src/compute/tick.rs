@@ -16,13 +16,15 @@ use crate::{
     cloudwatch::snapshot_datums,
     config::Config,
     model::ModelConfig,
-    store::{aggregates::Span, history::SnapshotWrite, DirtyHour, RegisteredModel},
+    store::{aggregates::Span, history::SnapshotWrite, DirtyHour, RegisteredModel, Store},
     time::floor_hour,
     window_plan::{hours_of_day, WindowPlan},
 };
 
 /// Models computed at the same time in one run.
 pub const MAX_CONCURRENT_MODELS: usize = 4;
+/// Hours of one model rebuilt at the same time: each reads eight index shards.
+pub const MAX_CONCURRENT_HOURS: usize = 8;
 
 /// A model whose computation failed in a run; the other models are unaffected.
 #[derive(Debug, Clone, Serialize)]
@@ -33,13 +35,15 @@ pub struct ModelFailure {
     pub error: String,
 }
 
-/// What one run did, returned by the function and logged.
+/// Counts of what one run did, returned by the function and logged.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TickSummary {
     /// The run's "now": the end of its windows is `floor_hour(now)`.
     pub now: Option<DateTime<Utc>>,
-    /// Models visited.
+    /// Models registered.
     pub models: usize,
+    /// Models not started because the run reached its deadline; the next run computes them.
+    pub models_skipped: usize,
     /// Model versions whose windows were computed.
     pub versions: usize,
     /// Hour aggregates rebuilt from raw predictions.
@@ -78,9 +82,10 @@ impl TickSummary {
 
 /// Runs the computation for every registered model at `now`.
 ///
-/// Per model: rebuild each dirty hour from its raw predictions and the days holding them, clear
-/// the markers, then compute every configured window of every version with predictions in the
-/// longest window, store the snapshots that are new or changed, and publish those. A model that
+/// Per model, the run rebuilds each dirty hour from its raw predictions, then the days that
+/// contain them, and clears the markers. Then it computes every configured window of every
+/// version with predictions in the longest window. It stores the snapshots that are new or
+/// changed and publishes those. A model that
 /// fails is logged and listed in the summary, and the others go on. Fails only when the models
 /// cannot be listed.
 pub async fn run_tick(deps: &ComputeDeps, config: &Config, now: DateTime<Utc>) -> Result<TickSummary, ComputeError> {
@@ -93,20 +98,36 @@ pub async fn run_tick(deps: &ComputeDeps, config: &Config, now: DateTime<Utc>) -
     };
     info!(now = %now, models = models.len(), "metrics computation started");
 
+    // Start each run at a different model, so that runs cut short by the deadline do not
+    // starve the same models every time.
+    let mut models = models;
+    if !models.is_empty() {
+        let offset = (now.timestamp().div_euclid(60) as usize) % models.len();
+        models.rotate_left(offset);
+    }
+
     let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_MODELS));
     let mut tasks = JoinSet::new();
     for model in models {
         let (deps, config, permits) = (deps.clone(), config.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
+            // A model not started before the deadline waits for the next run.
+            if deps
+                .deadline
+                .is_some_and(|deadline| std::time::Instant::now() >= deadline)
+            {
+                return (model.name, None);
+            }
             let result = compute_model(&deps, &config, &model, now).await;
-            (model.name, result)
+            (model.name, Some(result))
         });
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((_, Ok(model_summary))) => summary.add(&model_summary),
-            Ok((model, Err(failure))) => {
+            Ok((_, None)) => summary.models_skipped += 1,
+            Ok((_, Some(Ok(model_summary)))) => summary.add(&model_summary),
+            Ok((model, Some(Err(failure)))) => {
                 error!(model = %model, error = %failure, "metrics computation failed for model");
                 summary.failures.push(ModelFailure {
                     model,
@@ -132,6 +153,7 @@ pub async fn run_tick(deps: &ComputeDeps, config: &Config, now: DateTime<Utc>) -
         snapshots_written = summary.snapshots_written,
         datums_published = summary.datums_published,
         failures = summary.failures.len(),
+        models_skipped = summary.models_skipped,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "metrics computation finished"
     );
@@ -217,25 +239,35 @@ async fn rebuild_dirty_hours(
 
     // A stable clock reading for `computed_at` and the TTL of the rebuilt items.
     let stored_at = Utc::now();
+    let permits = Arc::new(Semaphore::new(MAX_CONCURRENT_HOURS));
+    let mut rebuilds = JoinSet::new();
+    for marker in settled.clone() {
+        let (store, model, permits) = (deps.store.clone(), model.clone(), permits.clone());
+        let retention_days = config.retention_days;
+        rebuilds.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            rebuild_hour(&store, &model, &marker, stored_at, retention_days).await
+        });
+    }
     let mut days: BTreeMap<String, BTreeSet<NaiveDate>> = BTreeMap::new();
-    for marker in &settled {
-        let predictions = deps.store.read_hour(&model.name, &marker.version, marker.hour).await?;
-        let set = AggregateSet::from_predictions(&model.config, &predictions)
-            .map_err(|error| aggregate_failure(&model.name, &marker.version, error))?;
-        deps.store
-            .put_aggregates(
-                &model.name,
-                &marker.version,
-                Span::Hour(marker.hour),
-                &set,
-                stored_at,
-                config.retention_days,
-            )
-            .await?;
-        summary.hours_rebuilt += 1;
-        days.entry(marker.version.clone())
-            .or_default()
-            .insert(marker.hour.date_naive());
+    let mut first_error = None;
+    while let Some(joined) = rebuilds.join_next().await {
+        match joined {
+            Ok(Ok((version, day))) => {
+                summary.hours_rebuilt += 1;
+                days.entry(version).or_default().insert(day);
+            }
+            Ok(Err(error)) => {
+                first_error.get_or_insert(error);
+            }
+            Err(join_error) => {
+                first_error.get_or_insert(ComputeError::Task(join_error.to_string()));
+            }
+        }
+    }
+    // Markers stay when any hour failed, so the next run rebuilds them.
+    if let Some(error) = first_error {
+        return Err(error);
     }
 
     for (version, version_days) in &days {
@@ -254,6 +286,30 @@ async fn rebuild_dirty_hours(
         warn!(model = %model.name, remarked = summary.markers_remarked, "hours marked again during rebuild; the next run rebuilds them");
     }
     Ok(summary)
+}
+
+/// Rebuilds one hour aggregate from the raw predictions and returns its version and day.
+async fn rebuild_hour(
+    store: &Store,
+    model: &RegisteredModel,
+    marker: &DirtyHour,
+    stored_at: DateTime<Utc>,
+    retention_days: u32,
+) -> Result<(String, NaiveDate), ComputeError> {
+    let predictions = store.read_hour(&model.name, &marker.version, marker.hour).await?;
+    let set = AggregateSet::from_predictions(&model.config, &predictions)
+        .map_err(|error| aggregate_failure(&model.name, &marker.version, error))?;
+    store
+        .put_aggregates(
+            &model.name,
+            &marker.version,
+            Span::Hour(marker.hour),
+            &set,
+            stored_at,
+            retention_days,
+        )
+        .await?;
+    Ok((marker.version.clone(), marker.hour.date_naive()))
 }
 
 /// Rebuilds a day aggregate from the day's hour aggregates.

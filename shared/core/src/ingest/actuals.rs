@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// Stores a batch of actuals, joins them into every version's prediction of their ids, and
-/// answers per record. Actuals for a model not registered yet are checked for form only.
+/// returns an outcome per record. Actuals for a model not registered yet are checked for form only.
 pub async fn actuals(context: &Context, body: &Map<String, Value>) -> Result<BatchResponse, ApiError> {
     let (model, values) = parse_batch(body, "actuals")?;
     let mut response = BatchResponse::default();

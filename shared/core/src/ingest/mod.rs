@@ -122,7 +122,7 @@ async fn join_one(
     Ok(hours)
 }
 
-/// Per-record progress through the write steps: `None` while every step succeeded.
+/// The first storage failure of each record, by the record's index in the request.
 pub(crate) struct Progress {
     failures: BTreeMap<usize, String>,
 }

@@ -39,7 +39,7 @@ struct Candidate {
     needs_join: bool,
 }
 
-/// Stores a batch of predictions and answers per record.
+/// Stores a batch of predictions and returns an outcome per record.
 pub async fn predictions(context: &Context, body: &Map<String, Value>) -> Result<BatchResponse, ApiError> {
     let (model, values) = parse_batch(body, "predictions")?;
     let mut response = BatchResponse::default();
@@ -499,7 +499,7 @@ async fn summarize_versions(context: &Context, model: &str, candidates: &[Candid
     }
     for (version, group) in versions {
         // Identical re-sends widen the time range too, so a resend repairs a summary that a
-        // failed update left behind; only new predictions add to the count.
+        // failed update left behind. Only new predictions add to the count.
         let first = group.iter().map(|c| c.record.timestamp).min();
         let last = group.iter().map(|c| c.record.timestamp).max();
         let (Some(first), Some(last)) = (first, last) else {

@@ -28,8 +28,8 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// Answers one request to the write API. Never panics on request content: every unreadable
-/// body or unknown route becomes an error response.
+/// Handles one request to the write API and returns its response. Request content never
+/// causes a panic, because every unreadable body or unknown route becomes an error response.
 pub async fn route(context: &Context, request: &Request<'_>) -> Response {
     let (index, params) = match match_route(ROUTES, request.method, request.path) {
         RouteMatch::Found(index, params) => (index, params),

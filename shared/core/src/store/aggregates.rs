@@ -39,6 +39,10 @@ pub const IAM_ACTIONS: &[&str] = &["dynamodb:BatchWriteItem", "dynamodb:Query"];
 /// Version of the body encoding, stored with each item so a later change can tell old bodies apart.
 const BODY_FORMAT: i64 = 1;
 
+/// Largest compressed body written to one item, leaving room under DynamoDB's 400 KB item limit
+/// for the keys and the other attributes.
+pub const MAX_BODY_BYTES: usize = 380 * 1024;
+
 /// Read counters of aggregate queries, for measuring what a run costs.
 #[derive(Debug, Default)]
 pub struct ReadStats {
@@ -124,18 +128,28 @@ fn corrupt_body(detail: String) -> StoreError {
     }
 }
 
-/// Builds one aggregate item.
-fn aggregate_item(
-    model: &str,
-    version: &str,
+/// One item's worth of an aggregate: its sort key, prediction count and compressed body.
+struct ItemBody {
     sk: String,
+    part: usize,
+    parts: usize,
     predictions: u64,
     body: Vec<u8>,
-    now: DateTime<Utc>,
-    retention_days: u32,
-) -> Item {
+}
+
+/// Builds one aggregate item.
+fn aggregate_item(model: &str, version: &str, body: ItemBody, now: DateTime<Utc>, retention_days: u32) -> Item {
+    let ItemBody {
+        sk,
+        part,
+        parts,
+        predictions,
+        body,
+    } = body;
     Item::from([
         ("pk".to_string(), s(keys::aggregate_pk(model, version))),
+        ("part".to_string(), int(part as i64)),
+        ("parts".to_string(), int(parts as i64)),
         ("sk".to_string(), s(sk)),
         ("predictions".to_string(), int(predictions as i64)),
         ("format".to_string(), int(BODY_FORMAT)),
@@ -158,27 +172,30 @@ impl Store {
         now: DateTime<Utc>,
         retention_days: u32,
     ) -> Result<(), StoreError> {
-        let mut items = vec![aggregate_item(
-            model,
-            version,
-            aggregate_sk(None, span),
-            set.total.predictions,
-            encode_body(&set.total)?,
-            now,
-            retention_days,
-        )];
+        let mut bodies = vec![ItemBody {
+            sk: aggregate_sk(None, span),
+            part: 0,
+            parts: 1,
+            predictions: set.total.predictions,
+            body: encode_body(&set.total)?,
+        }];
         for (key, values) in &set.segments {
-            let predictions = values.values().map(|aggregate| aggregate.predictions).sum();
-            items.push(aggregate_item(
-                model,
-                version,
-                aggregate_sk(Some(key), span),
-                predictions,
-                encode_body(values)?,
-                now,
-                retention_days,
-            ));
+            let parts = split_values(values)?;
+            let count = parts.len();
+            for (part, (predictions, body)) in parts.into_iter().enumerate() {
+                bodies.push(ItemBody {
+                    sk: part_sk(&aggregate_sk(Some(key), span), part),
+                    part,
+                    parts: count,
+                    predictions,
+                    body,
+                });
+            }
         }
+        let items: Vec<Item> = bodies
+            .into_iter()
+            .map(|body| aggregate_item(model, version, body, now, retention_days))
+            .collect();
         for item in &items {
             let size = super::item::item_size(item);
             if size > MAX_ITEM_BYTES {
@@ -242,22 +259,23 @@ impl Store {
         stats: &ReadStats,
     ) -> Result<Vec<T>, StoreError> {
         let mut ranges: Vec<(String, String)> = Vec::new();
+        // The upper bound takes in the extra parts of the last span (`{sk}#{part}`).
         if let (Some(first), Some(last)) = (plan.days.first(), plan.days.last()) {
             ranges.push((
                 aggregate_sk(segment_key, Span::Day(*first)),
-                aggregate_sk(segment_key, Span::Day(*last)),
+                format!("{}#~", aggregate_sk(segment_key, Span::Day(*last))),
             ));
         }
         for run in contiguous_runs(&plan.hours) {
             ranges.push((
                 aggregate_sk(segment_key, Span::Hour(run.0)),
-                aggregate_sk(segment_key, Span::Hour(run.1)),
+                format!("{}#~", aggregate_sk(segment_key, Span::Hour(run.1))),
             ));
         }
         let pk = keys::aggregate_pk(model, version);
         let mut bodies = Vec::new();
         for (from, to) in ranges {
-            for item in self.query_range(&pk, &from, &to, stats).await? {
+            for item in current_parts(self.query_range(&pk, &from, &to, stats).await?) {
                 let reader = ItemReader::new(&item);
                 let Some(AttributeValue::B(body)) = reader.get("body") else {
                     return Err(reader.corrupt("body", "missing or not binary"));
@@ -306,6 +324,88 @@ impl Store {
     }
 }
 
+/// Returns the sort key of part `part` of a span: the span's own key for part 0, else the key
+/// with `#{part}` appended, which sorts between this span and the next.
+fn part_sk(base: &str, part: usize) -> String {
+    if part == 0 {
+        base.to_string()
+    } else {
+        format!("{base}#{part}")
+    }
+}
+
+/// Splits one segment key's values into bodies of at most [`MAX_BODY_BYTES`], returning each
+/// body with its prediction count. Most keys fit in one body; a busy hour or day with many
+/// values takes several.
+pub(crate) fn split_values(values: &BTreeMap<String, Aggregate>) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    let predictions = |values: &BTreeMap<String, Aggregate>| values.values().map(|a| a.predictions).sum::<u64>();
+    let whole = encode_body(values)?;
+    if whole.len() <= MAX_BODY_BYTES {
+        return Ok(vec![(predictions(values), whole)]);
+    }
+
+    // Pack values greedily by their separate sizes. A packed body compresses at least as well
+    // as its values did apart, so each part stays within the limit.
+    let mut parts: Vec<BTreeMap<String, Aggregate>> = vec![BTreeMap::new()];
+    let mut part_bytes = 0;
+    for (value, aggregate) in values {
+        let single = BTreeMap::from([(value.clone(), aggregate.clone())]);
+        let bytes = encode_body(&single)?.len();
+        if bytes > MAX_BODY_BYTES {
+            return Err(StoreError::Corrupt {
+                key: value.clone(),
+                attribute: "body".to_string(),
+                detail: format!(
+                    "one segment value's aggregate is {bytes} bytes, past the {MAX_BODY_BYTES}-byte body limit"
+                ),
+            });
+        }
+        if part_bytes + bytes > MAX_BODY_BYTES && !parts.last().is_some_and(BTreeMap::is_empty) {
+            parts.push(BTreeMap::new());
+            part_bytes = 0;
+        }
+        part_bytes += bytes;
+        if let Some(last) = parts.last_mut() {
+            last.insert(value.clone(), aggregate.clone());
+        }
+    }
+    parts
+        .iter()
+        .map(|part| Ok((predictions(part), encode_body(part)?)))
+        .collect()
+}
+
+/// Keeps the items of the latest write of each span: part 0 names how many parts that write
+/// made, and parts past it are left over from an earlier, larger write.
+fn current_parts(items: Vec<Item>) -> Vec<Item> {
+    let number = |item: &Item, name: &str| match item.get(name) {
+        Some(AttributeValue::N(text)) => text.parse::<usize>().ok(),
+        _ => None,
+    };
+    let sk = |item: &Item| match item.get("sk") {
+        Some(AttributeValue::S(text)) => text.clone(),
+        _ => String::new(),
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for item in &items {
+        if number(item, "part").unwrap_or(0) == 0 {
+            counts.insert(sk(item), number(item, "parts").unwrap_or(1));
+        }
+    }
+    items
+        .into_iter()
+        .filter(|item| {
+            let part = number(item, "part").unwrap_or(0);
+            if part == 0 {
+                return true;
+            }
+            let full = sk(item);
+            let base = full.strip_suffix(&format!("#{part}")).unwrap_or(&full);
+            counts.get(base).is_some_and(|parts| part < *parts)
+        })
+        .collect()
+}
+
 /// Splits sorted hour starts into runs of consecutive hours, as (first, last) pairs.
 fn contiguous_runs(hours: &[DateTime<Utc>]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
@@ -352,6 +452,42 @@ mod tests {
             aggregate_sk(Some("stage#x"), Span::Hour(hour)),
             "S#stage%23x#H#2023-06-12T17"
         );
+    }
+
+    #[test]
+    fn stale_parts_are_dropped() {
+        let item = |sk: &str, part: usize, parts: usize| {
+            Item::from([
+                ("sk".to_string(), s(sk)),
+                ("part".to_string(), int(part as i64)),
+                ("parts".to_string(), int(parts as i64)),
+            ])
+        };
+        let items = vec![
+            item("S#k#H#2023-06-12T17", 0, 2),
+            item("S#k#H#2023-06-12T17#1", 1, 2),
+            item("S#k#H#2023-06-12T17#2", 2, 3),
+            item("S#k#H#2023-06-12T18", 0, 1),
+            item("S#k#H#2023-06-12T18#1", 1, 2),
+        ];
+        let kept: Vec<String> = current_parts(items)
+            .iter()
+            .map(|item| ItemReader::new(item).string("sk").unwrap())
+            .collect();
+        assert_eq!(
+            kept,
+            vec!["S#k#H#2023-06-12T17", "S#k#H#2023-06-12T17#1", "S#k#H#2023-06-12T18"]
+        );
+    }
+
+    #[test]
+    fn part_keys_sort_inside_their_span() {
+        let hour = "2023-06-12T17:00:00Z".parse().unwrap();
+        let next = "2023-06-12T18:00:00Z".parse().unwrap();
+        let base = aggregate_sk(Some("k"), Span::Hour(hour));
+        let part = part_sk(&base, 3);
+        assert!(base < part);
+        assert!(part < aggregate_sk(Some("k"), Span::Hour(next)));
     }
 
     #[test]

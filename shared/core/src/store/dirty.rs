@@ -2,7 +2,7 @@
 //!
 //! The write path puts a marker (through [`Store::batch_write`]) after it stores predictions of an
 //! hour or joins a late actual into it. The metrics computation lists the markers, rebuilds each
-//! hour and then clears the marker only if nobody re-marked it in the meantime.
+//! hour and then clears the marker only if no marking happened in the meantime.
 
 use std::collections::HashMap;
 
@@ -20,10 +20,12 @@ use super::{
 /// IAM actions this module calls.
 pub const IAM_ACTIONS: &[&str] = &["dynamodb:Query", "dynamodb:DeleteItem"];
 
-/// How long, in wall-clock seconds, a marker should rest before its hour is rebuilt. The hour is
+/// Minimum age, in wall-clock seconds, of a marker before its hour is rebuilt. The hour is
 /// read through the `gsi1` index, which is eventually consistent: a marker younger than this may
-/// point at predictions the index does not show yet. DynamoDB documents index propagation as
-/// usually taking a fraction of a second, so a minute leaves a wide margin.
+/// point at predictions the index does not show yet. AWS states that writes usually reach a
+/// global secondary index within a second
+/// (<https://repost.aws/knowledge-center/dynamodb-missing-table-items-gsi>), so a minute leaves
+/// a wide margin.
 pub const DIRTY_SETTLE_SECS: i64 = 60;
 
 /// One hour of one version waiting to be re-aggregated.
@@ -88,7 +90,7 @@ impl Store {
             .collect()
     }
 
-    /// Deletes a marker if it still holds `marker.mark`. Returns false when it was re-marked
+    /// Deletes a marker if it still contains the token `marker.mark`. Returns false when it was re-marked
     /// (or already deleted), in which case it stays for the next run.
     pub async fn clear_dirty(&self, model: &str, marker: &DirtyHour) -> Result<bool, StoreError> {
         let result = with_retry(self.retry, self.read_deadline(), "DeleteItem", || {

@@ -1,6 +1,6 @@
 //! Metric snapshots: `HIST#{model}#{version}#{window}#{segment or *}` items, one per window end.
 //!
-//! Each item holds the snapshot as JSON in `body`, exactly as the metrics endpoint returns it,
+//! Each item contains the snapshot as JSON in `body`, exactly as the metrics endpoint returns it,
 //! its digest, and whether its values reached CloudWatch. A tick writes a snapshot only when it
 //! is new or its digest changed, and marks it published after PutMetricData succeeded, so a
 //! re-run publishes nothing twice and a failed publish is retried by the next run.
@@ -114,7 +114,7 @@ impl Store {
         }
     }
 
-    /// Marks a stored snapshot as published, if it still holds the same digest.
+    /// Marks a stored snapshot as published, if its digest is still the same.
     pub async fn mark_snapshot_published(&self, snapshot: &Snapshot) -> Result<(), StoreError> {
         let digest = snapshot.digest();
         let result = with_retry(self.retry, self.read_deadline(), "UpdateItem", || {

@@ -26,7 +26,7 @@ pub struct StoredPrediction {
     pub version: String,
     /// When the prediction was made.
     pub timestamp: DateTime<Utc>,
-    /// What the model predicted.
+    /// The model's output.
     pub prediction: PredictionValue,
     /// The true outcome, in normalized form, once known.
     pub actual: Option<ActualValue>,
@@ -91,17 +91,17 @@ pub fn number_text(value: f64) -> String {
     }
 }
 
-/// A string attribute.
+/// Builds a string attribute.
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-/// A number attribute.
+/// Builds a number attribute.
 pub fn n(value: f64) -> AttributeValue {
     AttributeValue::N(number_text(value))
 }
 
-/// A whole-number attribute.
+/// Builds a whole-number attribute.
 pub fn int(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
@@ -115,7 +115,7 @@ pub fn expires_at(stored_at: DateTime<Utc>, retention_days: u32) -> i64 {
 pub fn content_hash(record: &PredictionRecord) -> String {
     let mut fields = record.clone();
     fields.actual = None;
-    // Serialising a record cannot fail: every map has string keys and every number is finite.
+    // Serialising a record cannot fail, because every map in it has string keys.
     let canonical = serde_json::to_string(&fields).unwrap_or_default();
     format!("{:016x}", keys::fnv1a(canonical.as_bytes()))
 }
@@ -527,6 +527,25 @@ mod tests {
         let item = prediction_item("m", &record(), None, Utc::now(), 400);
         let gsi1pk = item["gsi1pk"].as_s().unwrap();
         assert!(gsi1pk.starts_with("HOUR#m#raptor#2023-06-12T17#"));
+    }
+
+    #[test]
+    fn api_example_item_fits_one_write_unit() {
+        let record: PredictionRecord = serde_json::from_value(serde_json::json!({
+            "id": "2023-06-12-DEN-MIA", "version": "raptor", "timestamp": "2023-06-12T17:00:00Z",
+            "prediction": 0.64, "latency_ms": 12.5, "segment": { "stage": "finals" },
+            "features": { "elo_diff": 35.2 }, "bet": { "side": 1, "odds": 1.85, "stake": 10.0 } }))
+        .unwrap();
+        let actual = ActualValue::Number(1.0);
+        let item = prediction_item(
+            "nba-game-predictor",
+            &record,
+            Some((&actual, Utc::now())),
+            Utc::now(),
+            400,
+        );
+        println!("API example item: {} bytes", item_size(&item));
+        assert!(item_size(&item) <= 1024);
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn shard_of(id: &str) -> u32 {
     (fnv1a(id.as_bytes()) % u64::from(HOUR_SHARDS)) as u32
 }
 
-/// The 64-bit FNV-1a hash, stable across platforms and releases.
+/// Returns the 64-bit FNV-1a hash of `bytes`, which is the same on every platform and release.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const PRIME: u64 = 0x0000_0100_0000_01b3;

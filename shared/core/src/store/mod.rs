@@ -18,6 +18,7 @@ pub mod hours;
 pub mod item;
 pub mod join;
 pub mod keys;
+pub mod reads;
 pub mod registry;
 mod retry;
 pub mod table;
@@ -62,7 +63,7 @@ pub enum StoreError {
         key: String,
         /// The attribute at fault.
         attribute: String,
-        /// What is wrong.
+        /// The problem found.
         detail: String,
     },
 }

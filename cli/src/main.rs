@@ -25,6 +25,10 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Serve the whole HTTP API locally against AWS_ENDPOINT_URL.
     Serve(serve::ServeArgs),
+    /// Replay FiveThirtyEight's NBA forecasts through the whole pipeline and write an HTML report.
+    Replay(mpt_cli::replay::ReplayArgs),
+    /// Run compute-metrics, then check-degradation, once each with a scheduled event at --at.
+    Tick(mpt_cli::tick::TickArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,16 @@ fn main() -> ExitCode {
                 })
             })
         }
+        // The replay and tick print their own progress and summaries, so the handlers' per-run
+        // logs show only when RUST_LOG asks for them.
+        Command::Replay(args) => {
+            init_logging_at("warn");
+            exit_code(mpt_cli::replay::command(args))
+        }
+        Command::Tick(args) => {
+            init_logging_at("warn");
+            run_async(async move { mpt_cli::tick::run(args).await.map_err(|error| (error.to_string(), 1)) })
+        }
     }
 }
 
@@ -64,7 +78,12 @@ fn usage_error(subcommand: &str, message: String) -> ! {
 
 /// Logs to stderr at `info` unless `RUST_LOG` sets another filter, in colour only on a terminal.
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_logging_at("info");
+}
+
+/// Logs to stderr at `level` unless `RUST_LOG` sets another filter, in colour only on a terminal.
+fn init_logging_at(level: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -87,6 +106,17 @@ fn run_async(command: impl std::future::Future<Output = Result<(), (String, u8)>
         Err((message, status)) => {
             eprintln!("mpt: {message}");
             ExitCode::from(status)
+        }
+    }
+}
+
+/// Prints a command's error as one line on stderr and returns its exit status.
+fn exit_code(result: Result<(), mpt_cli::CommandError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("mpt: {}", error.message);
+            ExitCode::from(error.status)
         }
     }
 }

@@ -55,7 +55,7 @@ pub enum DataError {
         path: PathBuf,
         /// The 1-based data row (the header is row 0).
         row: usize,
-        /// What was wrong.
+        /// The problem found.
         detail: String,
     },
     /// A season string that is not `YYYY-YY`.
@@ -64,12 +64,15 @@ pub enum DataError {
         /// The rejected string.
         value: String,
     },
+    /// The selection contains no played game.
+    #[error("the data holds no played game to replay; restore data/ with `git checkout -- data/`")]
+    NoGames,
     /// A season outside the data that is loaded.
     #[error("season {season} is not in the data: {hint}")]
     SeasonNotFound {
         /// The season asked for.
         season: Season,
-        /// Which seasons exist and how to reach them.
+        /// The seasons that exist and how to reach them.
         hint: String,
     },
 }
@@ -185,7 +188,7 @@ struct Row {
     score2: Option<u32>,
 }
 
-/// Which file a row came from, because the two spell flags differently.
+/// The file a row came from, because the two spell flags differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Latest,
@@ -394,7 +397,7 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../data")
     }
 
-    /// The history file takes seconds to parse in a debug build, so the tests share one copy.
+    /// Loads the history file once for every test, because it takes seconds to parse in a debug build.
     fn history() -> &'static [Game] {
         static HISTORY: std::sync::OnceLock<Vec<Game>> = std::sync::OnceLock::new();
         HISTORY.get_or_init(|| load_history(&data_dir()).unwrap())

@@ -13,14 +13,14 @@ use super::{
     ReplayError,
 };
 
-/// What a pipeline reports for one ingest call.
+/// Counts a pipeline returns for one ingest call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestCounts {
     /// Records stored.
     pub stored: usize,
 }
 
-/// What a pipeline reports for one tick.
+/// Counts a pipeline returns for one tick.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TickCounts {
     /// Alert notifications sent by the degradation check.
@@ -29,10 +29,10 @@ pub struct TickCounts {
 
 /// The code a replay drives: the ingest API and the two scheduled functions.
 pub(crate) trait Pipeline {
-    /// Sends a `POST /v1/predictions` body.
-    async fn send_predictions(&mut self, body: Value) -> Result<IngestCounts, ReplayError>;
-    /// Sends a `POST /v1/actuals` body.
-    async fn send_actuals(&mut self, body: Value) -> Result<IngestCounts, ReplayError>;
+    /// Sends a `POST /v1/predictions` body at simulated time `at`.
+    async fn send_predictions(&mut self, at: DateTime<Utc>, body: Value) -> Result<IngestCounts, ReplayError>;
+    /// Sends a `POST /v1/actuals` body at simulated time `at`.
+    async fn send_actuals(&mut self, at: DateTime<Utc>, body: Value) -> Result<IngestCounts, ReplayError>;
     /// Runs compute-metrics with a scheduled event at `at`.
     async fn compute(&mut self, at: DateTime<Utc>) -> Result<(), ReplayError>;
     /// Runs check-degradation with a scheduled event at `at`.
@@ -71,7 +71,7 @@ pub(crate) async fn drive<P: Pipeline>(
             Step::Predict { at, games: range } => {
                 let started = Instant::now();
                 let counts = pipeline
-                    .send_predictions(predictions_body(&games[range.clone()], *at))
+                    .send_predictions(*at, predictions_body(&games[range.clone()], *at))
                     .await?;
                 timings.ingest += started.elapsed();
                 timings.ingest_calls += 1;
@@ -79,7 +79,9 @@ pub(crate) async fn drive<P: Pipeline>(
             }
             Step::Actuals { at, games: range } => {
                 let started = Instant::now();
-                let counts = pipeline.send_actuals(actuals_body(&games[range.clone()], *at)).await?;
+                let counts = pipeline
+                    .send_actuals(*at, actuals_body(&games[range.clone()], *at))
+                    .await?;
                 timings.ingest += started.elapsed();
                 timings.ingest_calls += 1;
                 timings.records_stored += counts.stored;
@@ -120,14 +122,14 @@ mod tests {
     }
 
     impl Pipeline for RecordingPipeline {
-        async fn send_predictions(&mut self, body: Value) -> Result<IngestCounts, ReplayError> {
+        async fn send_predictions(&mut self, _at: DateTime<Utc>, body: Value) -> Result<IngestCounts, ReplayError> {
             let stored = body["predictions"].as_array().map_or(0, Vec::len);
             self.predictions += stored;
             self.calls.push(format!("predict {stored}"));
             Ok(IngestCounts { stored })
         }
 
-        async fn send_actuals(&mut self, body: Value) -> Result<IngestCounts, ReplayError> {
+        async fn send_actuals(&mut self, _at: DateTime<Utc>, body: Value) -> Result<IngestCounts, ReplayError> {
             let stored = body["actuals"].as_array().map_or(0, Vec::len);
             self.actuals += stored;
             self.calls.push(format!("actuals {stored}"));

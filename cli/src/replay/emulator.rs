@@ -19,7 +19,7 @@ pub const EMULATOR_SCRIPT: &str = "scripts/emulator.sh";
 const DATA_MARKER: &str = "data/nba_elo_latest";
 
 /// Finds the repository root: the first ancestor of the current folder, or failing that of the
-/// running binary, that holds both the emulator script and the forecast data.
+/// running binary, that contains both the emulator script and the forecast data.
 pub fn find_repository_root() -> Result<PathBuf, ReplayError> {
     let mut starts = Vec::new();
     if let Ok(current) = env::current_dir() {

@@ -1,8 +1,9 @@
 //! Offline evaluation of the replayed predictions, straight from the raw records: metrics per
 //! version and season, the simulated betting return, and the paired comparison of the versions.
 //!
-//! The stored metrics come from the pipeline's aggregates; these come from the same records
-//! without it, so the report can compare whole seasons and run paired tests on shared games.
+//! The stored metrics come from the pipeline's aggregates. These come from the same records
+//! without the pipeline, so the report can compare whole seasons and run paired tests on the
+//! games both versions predicted.
 
 use std::collections::BTreeMap;
 

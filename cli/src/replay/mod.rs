@@ -6,35 +6,42 @@
 //! emulator. The stored metrics and the alerts sent are then read back into a summary and an
 //! HTML report.
 
+pub mod calls;
 pub mod data;
 pub mod driver;
 pub mod emulator;
 pub mod evaluation;
 pub mod market;
+pub mod pipeline;
 pub mod requests;
+mod run;
 pub mod schedule;
+pub mod summary;
 
 use std::path::PathBuf;
 
 use mpt_core::time::Duration;
 
 pub use data::{DataError, Season};
+pub use run::{command, load_games, replay, ReplayOptions, ReplayOutcome, MONITORS_JSON};
 
-/// The report's path, relative to the current folder, unless `--report` gives one.
-pub const DEFAULT_REPORT: &str = "report/index.html";
-/// The tick interval unless `--tick-every` gives one.
-pub const DEFAULT_TICK_EVERY: &str = "1d";
-
-/// What to replay and where the report goes.
-#[derive(Debug, Clone)]
-pub struct ReplayOptions {
-    /// One season, or every season loaded.
+/// Options of `mpt replay`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReplayArgs {
+    /// Replay one season, written as the two years it spans (2022-23). Default: 2019-20 to 2022-23.
+    #[arg(long, value_name = "SEASON")]
     pub season: Option<Season>,
-    /// Adds the seasons from 1946-47 to 2018-19 (Elo only).
+
+    /// Also replay the seasons 1946-47 to 2018-19, for which 538 published Elo only.
+    #[arg(long)]
     pub history: bool,
-    /// Simulated time between ticks.
+
+    /// Simulated time between ticks, written <n>h or <n>d (1h or longer).
+    #[arg(long, value_name = "DURATION", default_value = "1d")]
     pub tick_every: Duration,
-    /// Where the HTML report is written.
+
+    /// Path of the HTML report to write.
+    #[arg(long, value_name = "PATH", default_value = "report/index.html")]
     pub report: PathBuf,
 }
 
@@ -44,7 +51,7 @@ pub enum ReplayError {
     /// The forecast data could not be read or selected.
     #[error(transparent)]
     Data(#[from] DataError),
-    /// No folder above the current one or the binary holds the repository.
+    /// No folder above the current one or the binary contains the repository.
     #[error(
         "could not find the repository (a folder with scripts/emulator.sh and data/nba_elo_latest); run mpt replay from inside a clone"
     )]
@@ -52,7 +59,7 @@ pub enum ReplayError {
     /// The local emulator could not be started.
     #[error("could not start the local AWS emulator: {detail}; check that python3 can create .venv, or set AWS_ENDPOINT_URL to a running one")]
     Emulator {
-        /// What went wrong.
+        /// The failure, with the script's output.
         detail: String,
     },
     /// An ingest call did not store every record.
@@ -76,10 +83,18 @@ pub enum ReplayError {
     /// Setting up or reading back AWS resources failed.
     #[error("{action} failed: {detail}; check that the emulator at AWS_ENDPOINT_URL is running")]
     Aws {
-        /// What was being done.
+        /// The action that failed.
         action: String,
         /// The error.
         detail: String,
+    },
+    /// The table already contains the replay's model, from an earlier run.
+    #[error(
+        "the table {table} already holds the model nba-game-predictor from an earlier replay; set MPT_TABLE to a new table name, or unset AWS_ENDPOINT_URL so the replay starts its own emulator"
+    )]
+    TableInUse {
+        /// The table's name.
+        table: String,
     },
     /// A metric could not be computed from the replayed records.
     #[error("could not evaluate the replayed predictions: {0}")]
@@ -92,7 +107,7 @@ pub enum ReplayError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// Ctrl-C stopped the replay.
-    #[error("replay interrupted; the emulator it started has been stopped")]
+    /// Ctrl-C or SIGTERM stopped the replay.
+    #[error("replay interrupted by a signal; no report was written")]
     Interrupted,
 }

@@ -1,8 +1,8 @@
 //! The replay's timeline: when each game's predictions and outcome are sent, and when ticks run.
 //!
-//! 538 gives a game's date but no tip-off time, so every prediction is stamped 17:00 UTC on the
-//! game's date (before the earliest North American tip-off) and its actual arrives in a separate
-//! call stamped 06:00 UTC the next day (after the latest final buzzer). Ticks, the scheduled
+//! 538 gives a game's date but no tip-off time. So every prediction is stamped 17:00 UTC on the
+//! game's date, before the earliest North American tip-off, and its actual arrives in a separate
+//! call stamped 06:00 UTC the next day, after the latest final buzzer. Ticks, the scheduled
 //! compute-metrics and check-degradation runs, are anchored at 12:00 UTC: a tick at 12:00 on day
 //! D sees every game up to day D − 1 with its outcome, and the 1d window at that tick holds
 //! exactly the games of day D − 1.
@@ -53,7 +53,7 @@ impl Step {
         }
     }
 
-    /// Returns the order of steps at the same instant: data first, so a tick sees it.
+    /// Returns the order of steps at the same instant: data first, so a tick reads it.
     fn rank(&self) -> u8 {
         match self {
             Step::Predict { .. } => 0,

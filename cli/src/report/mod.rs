@@ -1,7 +1,7 @@
 //! The replay's HTML report: one self-contained file with inline CSS and SVG charts.
 //!
-//! It puts a verdict written from the numbers first, then the stored metrics over time with the
-//! alerts, the paired comparison of the versions, calibration, confusion matrices per season,
+//! A verdict written from the numbers comes first. Then come the stored metrics over time with
+//! the alerts, the paired comparison of the versions, calibration, confusion matrices per season,
 //! volume and label coverage, the monitor rules, and how the replay was run.
 
 pub mod charts;
@@ -20,7 +20,7 @@ use crate::replay::{
     ReplayError,
 };
 
-/// The attribution the data's licence (CC BY 4.0) asks for.
+/// The attribution the data's licence (CC BY 4.0) requires.
 pub const ATTRIBUTION: &str =
     "Forecast data: FiveThirtyEight (https://github.com/fivethirtyeight/data), licensed CC BY 4.0.";
 

@@ -95,7 +95,7 @@ pub fn document(input: &ReportInput<'_>) -> String {
     monitors(&mut html, input.monitors);
     method(&mut html);
 
-    let _ = write!(html, "<footer>{}</footer></main></body></html>\n", escape(ATTRIBUTION));
+    let _ = writeln!(html, "<footer>{}</footer></main></body></html>", escape(ATTRIBUTION));
     html
 }
 
@@ -163,6 +163,7 @@ fn comparison(html: &mut String, input: &ReportInput<'_>) {
          McNemar's test for accuracy. Intervals are 95%; differences are RAPTOR minus Elo.</p>",
         count(comparison.shared_games as u64)
     );
+
     let auc = &comparison.roc_auc;
     let (accuracy_low, accuracy_high) = comparison.accuracy_interval;
     let mut table = Table::new(&["metric", "elo", "raptor", "difference", "95% CI", "p", "test"], 1);
@@ -187,6 +188,7 @@ fn comparison(html: &mut String, input: &ReportInput<'_>) {
         p_value(Some(comparison.accuracy.p_value)),
         "McNemar".to_string(),
     ]);
+
     let raptor = input
         .evaluations
         .iter()
@@ -208,6 +210,7 @@ fn comparison(html: &mut String, input: &ReportInput<'_>) {
         }
     }
     html.push_str(&table.finish());
+
     html.push_str(
         "<p class=\"note\">Elo places no bets because the simulated market is priced from its own \
          probabilities, so it never sees an edge. The simulated return measures what RAPTOR knows beyond Elo; \
@@ -474,6 +477,7 @@ fn volume(html: &mut String, input: &ReportInput<'_>) {
             points: points_of(version, &|point| point.label_coverage),
         })
         .collect();
+
     let volume_markers = alert_markers(input.alerts, |alert| {
         alert.metric.as_deref() == Some("predictions") || alert.monitor.contains("silence")
     });

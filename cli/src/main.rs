@@ -1,5 +1,4 @@
 //! `mpt`: offline evaluation, and local runs of model-performance tracking.
-//! `mpt`: the command line of model-performance tracking.
 
 mod evaluate;
 mod serve;
@@ -10,8 +9,6 @@ use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// Track how machine-learning models perform: evaluate files offline, or run the service locally.
-/// Track how machine-learning models perform: evaluate files offline, run the service locally,
-/// or read a running API.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
 struct Cli {

@@ -86,14 +86,6 @@ fn compute_error(model: &str, error: ComputeError) -> ApiError {
         ComputeError::ModelNotFound { .. } => unknown_model(model),
         ComputeError::InvalidSegment { .. } => ApiError::invalid(Some("segment"), error.to_string()),
         ComputeError::Store(error) => ApiError::storage(&error),
-        ComputeError::Task(detail) => ApiError {
-            status: 500,
-            error: "internal error".into(),
-            field: None,
-            detail: format!("computing the window failed: {detail}"),
-        },
-        // Reads never publish; a publish error here means the code changed under this handler.
-        ComputeError::Publish(error) => ApiError {
         // Reads never publish, so a publish error here means the code changed under this handler.
         ComputeError::Publish(_) | ComputeError::Task(_) => ApiError {
             status: 500,

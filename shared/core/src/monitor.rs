@@ -486,8 +486,10 @@ mod tests {
 
     #[test]
     fn monitor_baseline_with_two_forms_is_rejected() {
-        let error = error_for(json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
-                                      "baseline": { "window": "7d", "version": "v1" }, "max_drop": 0.1 }));
+        let error = error_for(
+            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
+                                      "baseline": { "window": "7d", "version": "v1" }, "max_drop": 0.1 }),
+        );
         assert_eq!(error.field, "baseline");
     }
 

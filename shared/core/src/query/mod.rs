@@ -5,6 +5,7 @@
 //! window from 1h to 90d can be read at any hour. Listings page with opaque `next` tokens that
 //! [`crate::pagination`] seals against tampering.
 
+mod alerts;
 mod comparison;
 mod history;
 mod metrics;
@@ -48,6 +49,10 @@ pub const ROUTES: &[Route] = &[
     Route {
         method: "GET",
         pattern: "/v1/models/{model}/compare",
+    },
+    Route {
+        method: "GET",
+        pattern: "/v1/models/{model}/alerts",
     },
     Route {
         method: "GET",
@@ -120,6 +125,7 @@ async fn dispatch(context: &Context, index: usize, model: &str, query: Option<&s
         1 => ok(&metrics::metrics(context, model, query).await?),
         2 => ok(&history::history(context, model, query).await?),
         3 => ok(&comparison::compare(context, model, query).await?),
+        4 => ok(&alerts::alerts(context, model, query).await?),
         _ => ok(&models::monitors(context, model, query).await?),
     }
 }

@@ -16,8 +16,8 @@ use super::{
 };
 use crate::time::floor_hour;
 
-/// IAM actions of every read the query function makes, through this module and the catalogue,
-/// history, aggregate and hour-index reads it calls. All of them are reads.
+/// IAM actions of every call the query function makes, through this module and the catalogue,
+/// history, aggregate, hour-index and alert-log reads it uses. All of them are reads.
 pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 
 impl Store {

@@ -17,6 +17,12 @@ export AWS_EC2_METADATA_DISABLED=true
 
 cargo test --workspace --locked
 
+# Template checks: both run offline. `sam validate --lint` runs cfn-lint on the SAM template;
+# the bare cfn-lint run also fails on warnings (exit codes 4 and 8 are warnings and notes).
+export SAM_CLI_TELEMETRY=0
+.venv/bin/cfn-lint template.yaml
+.venv/bin/sam validate --lint --template template.yaml --region us-east-1
+
 # The Python client's tests start `mpt serve` from this build against the same emulator.
 cargo build --locked -p mpt-cli
 # The client is installed into a directory of this checkout, not into .venv, so the tests
@@ -27,9 +33,3 @@ rm -rf "$client_dir"
     --target "$client_dir" ./clients/python
 # pytest exits 5 when it collects no tests; `set -e` turns that, like any failure, into a failed run.
 PYTHONPATH="$client_dir" MPT_BIN=target/debug/mpt .venv/bin/python -m pytest -q -p no:cacheprovider clients/python/tests
-
-# Template checks: both run offline. `sam validate --lint` runs cfn-lint on the SAM template;
-# the bare cfn-lint run also fails on warnings (exit codes 4 and 8 are warnings and notes).
-export SAM_CLI_TELEMETRY=0
-.venv/bin/cfn-lint template.yaml
-.venv/bin/sam validate --lint --template template.yaml --region us-east-1

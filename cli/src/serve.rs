@@ -2,7 +2,6 @@
 //! `AWS_ENDPOINT_URL` (normally the local emulator), with the scheduled functions optionally
 //! running in the background.
 
-mod alerts;
 mod api;
 mod http;
 mod tick;
@@ -10,11 +9,14 @@ mod tick;
 use std::{env, io, net::SocketAddr, sync::Arc, time::Duration as StdDuration};
 
 use aws_config::BehaviorVersion;
-use mpt_core::{config::ConfigError, time::Duration, Config};
+use mpt_core::{
+    alert::sns::{ensure_local_alerts, local_queue_name, LOCAL_TOPIC},
+    config::ConfigError,
+    time::Duration,
+    Config,
+};
 use tokio::{net::TcpListener, sync::watch};
 use tracing::{info, warn};
-
-use alerts::ensure_alert_destination;
 
 /// How long a scheduled run in progress at shutdown may take to finish before it is abandoned.
 const SCHEDULE_STOP_TIMEOUT: StdDuration = StdDuration::from_secs(30);
@@ -94,19 +96,20 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
     // Set up the table, topic and queue before accepting requests.
     let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
     info!(%endpoint, table = %config.table, "setting up local resources");
-    let queue_name = env::var("MPT_ALERT_QUEUE")
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| alerts::DEFAULT_QUEUE.to_string());
-    let destination = ensure_alert_destination(
-        &aws_sdk_sns::Client::new(&sdk),
-        &aws_sdk_sqs::Client::new(&sdk),
-        config.topic_arn.as_deref(),
-        &queue_name,
-    )
-    .await
-    .map_err(|error| ServeError::Setup(error.to_string()))?;
-    config.topic_arn = Some(destination.topic_arn);
+    // Deployments create their topic in the template. Locally, without MPT_TOPIC_ARN, the
+    // topic and a queue to read alerts back from are created here.
+    if config.topic_arn.is_none() {
+        let local = ensure_local_alerts(
+            &aws_sdk_sns::Client::new(&sdk),
+            &aws_sdk_sqs::Client::new(&sdk),
+            LOCAL_TOPIC,
+            &local_queue_name(),
+        )
+        .await
+        .map_err(|error| ServeError::Setup(error.to_string()))?;
+        info!(topic_arn = %local.topic_arn, queue_url = %local.queue_url, "alert topic and queue ready");
+        config.topic_arn = Some(local.topic_arn);
+    }
     let api = api::Api::connect(&sdk, config).await.map_err(ServeError::Setup)?;
     let api = Arc::new(api);
 

@@ -30,16 +30,23 @@ fn mpt() -> Command {
 struct Server {
     child: Child,
     url: String,
+    /// The log lines after the ready line.
+    log: mpsc::Receiver<String>,
 }
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra_args: &[&str]) -> Self {
         let endpoint = std::env::var("MPT_TEST_ENDPOINT").expect(
             "MPT_TEST_ENDPOINT is not set; run scripts/test.sh, or export the URL `scripts/emulator.sh start` prints",
         );
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         let mut child = mpt()
             .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra_args)
             .env("AWS_ENDPOINT_URL", &endpoint)
             .env("MPT_TABLE", format!("serve-test-{nanos}"))
             .stdout(Stdio::null())
@@ -49,24 +56,41 @@ impl Server {
 
         // Read the log on a thread until the ready line, and keep draining it afterwards.
         let stderr = child.stderr.take().unwrap();
-        let (sender, receiver) = mpsc::channel();
+        let (ready_sender, ready) = mpsc::channel();
+        let (log_sender, log) = mpsc::channel();
         thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening") {
-                    if let Some(start) = line.find("http://127.0.0.1:") {
-                        let url: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
-                        let _ = sender.send(url);
-                    }
+            let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+            for line in lines.by_ref() {
+                if let (true, Some(start)) = (line.contains("listening"), line.find("http://127.0.0.1:")) {
+                    let url: String = line[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = ready_sender.send(url);
+                    break;
                 }
             }
+            for line in lines {
+                let _ = log_sender.send(line);
+            }
         });
-        match receiver.recv_timeout(READY_TIMEOUT) {
-            Ok(url) => Self { child, url },
+        match ready.recv_timeout(READY_TIMEOUT) {
+            Ok(url) => Self { child, url, log },
             Err(_) => {
                 let _ = child.kill();
                 panic!("mpt serve did not log its ready line within {READY_TIMEOUT:?}");
             }
         }
+    }
+
+    /// Waits up to `timeout` for a log line containing `text`.
+    fn wait_for_log(&self, text: &str, timeout: Duration) -> Option<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 
     fn address(&self) -> &str {
@@ -101,7 +125,7 @@ fn request(address: &str, method: &str, path: &str, body: &[u8]) -> (u16, Value)
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer an oversized body before reading it and close the connection.
+    // The server may respond to an oversized body before reading it, and close the connection.
     let _ = stream.write_all(body);
 
     let mut raw = Vec::new();
@@ -145,6 +169,15 @@ fn serve_bad_tick_interval_is_usage_error() {
 #[test]
 fn serve_answers_per_record() {
     let server = Server::start();
+    let registration = json!({ "task": "binary", "threshold": 0.5 }).to_string();
+    let (status, answer) = request(
+        server.address(),
+        "PUT",
+        "/v1/models/serve-test",
+        registration.as_bytes(),
+    );
+    assert_eq!(status, 201, "answer: {answer}");
+
     let body = json!({
         "model": "serve-test",
         "predictions": [
@@ -185,17 +218,19 @@ fn serve_oversized_body_is_413() {
     let (status, answer) = request(server.address(), "POST", "/v1/predictions", &body);
 
     assert_eq!(status, 413);
-    assert_eq!(answer["error"], "request body too large");
+    assert_eq!(answer["error"], "body too large");
 }
 
 #[test]
 fn serve_body_over_api_limit_rejected_by_router() {
     let server = Server::start();
-    // Over the API's 1 MiB but under the server's read cap, so the router's own check answers.
+    // Over the API's 1 MiB but under the server's read cap, so the router's own check rejects it.
     let body = vec![b' '; 1024 * 1024 + 16];
     let (status, answer) = request(server.address(), "POST", "/v1/predictions", &body);
 
     assert_eq!(status, 413, "answer: {answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("1048576"), "detail: {detail}");
 }
 
 #[test]
@@ -213,4 +248,42 @@ fn serve_sigterm_exits_cleanly() {
     let status = server.terminate();
 
     assert!(status.success(), "exit: {status:?}");
+}
+
+#[test]
+fn serve_tick_every_runs_both_functions() {
+    let server = Server::start_with(&["--tick-every", "1h"]);
+    let compute = server.wait_for_log("compute-metrics finished", Duration::from_secs(60));
+    let check = server.wait_for_log("check-degradation finished", Duration::from_secs(60));
+
+    assert!(compute.is_some(), "no compute-metrics run was logged within 60 s");
+    assert!(check.is_some(), "no check-degradation run was logged within 60 s");
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn serve_read_route_lists_model() {
+    let server = Server::start();
+    let body = json!({
+        "model": "serve-read",
+        "predictions": [ { "id": "g-1", "version": "v1", "timestamp": "2023-06-12T17:00:00Z", "prediction": 0.3 } ]
+    })
+    .to_string();
+    let (status, answer) = request(server.address(), "POST", "/v1/predictions", body.as_bytes());
+    assert_eq!(status, 200, "answer: {answer}");
+
+    let (status, answer) = request(server.address(), "GET", "/v1/models", b"");
+    assert_eq!(status, 200, "answer: {answer}");
+    assert_eq!(answer["models"][0]["model"], "serve-read");
+    assert_eq!(answer["models"][0]["predictions"], 1);
+}
+
+#[test]
+fn serve_wrong_method_lists_both_route_sets() {
+    let server = Server::start();
+    let (status, answer) = request(server.address(), "DELETE", "/v1/models/serve-any/monitors", b"");
+
+    assert_eq!(status, 405, "answer: {answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("GET, PUT"), "detail: {detail}");
 }

@@ -7,15 +7,16 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{
     body::Incoming,
-    header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE},
+    header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE},
     server::conn::http1,
     service::service_fn,
-    Request, Response, StatusCode,
+    StatusCode,
 };
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
 };
+use mpt_core::http::{ApiError, Request, Response};
 use tokio::net::TcpListener;
 use tracing::{debug, info, warn};
 
@@ -29,45 +30,10 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time open connections get to finish their requests after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A request as the router sees it.
-#[derive(Debug, Clone)]
-pub struct ApiRequest {
-    /// HTTP method, upper case (`GET`, `POST`, `PUT`).
-    pub method: String,
-    /// Path without the query string, still percent-encoded (`/v1/models/nba%20elo/metrics`).
-    pub path: String,
-    /// Raw query string without the `?`, empty when there is none.
-    pub query: String,
-    /// The request body.
-    pub body: Bytes,
-}
-
-/// A response from the router: status, extra headers and a JSON body.
-#[derive(Debug, Clone)]
-pub struct ApiResponse {
-    /// HTTP status code.
-    pub status: u16,
-    /// Headers besides `content-type`, for example `retry-after`.
-    pub headers: Vec<(String, String)>,
-    /// The JSON body.
-    pub body: serde_json::Value,
-}
-
-impl ApiResponse {
-    /// Builds an error response with the API's `{error, field, detail}` body.
-    pub fn error(status: u16, error: &str, detail: String) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: serde_json::json!({ "error": error, "field": null, "detail": detail }),
-        }
-    }
-}
-
 /// The API behind the listener.
 pub trait Router: Send + Sync + 'static {
     /// Handles one request.
-    fn handle(&self, request: ApiRequest) -> impl Future<Output = ApiResponse> + Send;
+    fn handle<'a>(&'a self, request: Request<'a>) -> impl Future<Output = Response> + Send + 'a;
 }
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then gives open connections
@@ -117,29 +83,28 @@ pub async fn serve<R: Router>(listener: TcpListener, router: Arc<R>, shutdown: i
 }
 
 /// Reads the body up to [`MAX_READ_BYTES`], calls the router and writes its JSON response.
-async fn respond<R: Router>(router: &R, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn respond<R: Router>(router: &R, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let started = std::time::Instant::now();
     let method = request.method().as_str().to_string();
-    let path = request.uri().path().to_string();
-    let query = request.uri().query().unwrap_or_default().to_string();
+    let uri = request.uri().clone();
+    let path = uri.path();
 
     let answer = match read_body(request).await {
         Ok(body) => {
-            router
-                .handle(ApiRequest {
-                    method: method.clone(),
-                    path: path.clone(),
-                    query,
-                    body,
-                })
-                .await
+            let request = Request {
+                method: &method,
+                path,
+                query: uri.query(),
+                body: &body,
+            };
+            router.handle(request).await
         }
-        Err(answer) => answer,
+        Err(error) => error.to_response(),
     };
 
     info!(
         %method,
-        %path,
+        path,
         status = answer.status,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "request"
@@ -147,14 +112,13 @@ async fn respond<R: Router>(router: &R, request: Request<Incoming>) -> Response<
     to_http(answer)
 }
 
-/// Collects the body, or returns the error response for a body over the cap or cut short.
-async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiResponse> {
-    let too_large = || {
-        ApiResponse::error(
-            413,
-            "request body too large",
-            format!("the body exceeds {MAX_READ_BYTES} bytes; send at most 1,000 records and 1 MiB per request"),
-        )
+/// Collects the body, or returns the error for a body over the cap or cut short.
+async fn read_body(request: hyper::Request<Incoming>) -> Result<Bytes, ApiError> {
+    let too_large = || ApiError {
+        status: 413,
+        error: "body too large".to_string(),
+        field: None,
+        detail: format!("the body is more than {MAX_READ_BYTES} bytes; split the records into smaller requests"),
     };
 
     // A declared length over the cap gets its 413 before any of the body is read.
@@ -170,23 +134,21 @@ async fn read_body(request: Request<Incoming>) -> Result<Bytes, ApiResponse> {
     match Limited::new(request.into_body(), MAX_READ_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(error) => Err(ApiResponse::error(
-            400,
-            "request body unreadable",
+        Err(error) => Err(ApiError::invalid(
+            None,
             format!("reading the body failed: {error}; resend the request"),
         )),
     }
 }
 
-fn to_http(answer: ApiResponse) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec(&answer.body).unwrap_or_else(|_| b"null".to_vec());
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+fn to_http(answer: Response) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(answer.body)));
     *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     for (name, value) in answer.headers {
         match (
-            hyper::header::HeaderName::try_from(name.as_str()),
+            HeaderName::try_from(name.as_str()),
             HeaderValue::try_from(value.as_str()),
         ) {
             (Ok(name), Ok(value)) => {

@@ -31,10 +31,10 @@ ACTUALS = "actuals"
 class TrackerStats:
     """Counts of records since the tracker started.
 
-    Every logged record ends up in exactly one of `sent` (stored by the API, repeats included),
-    `rejected` (invalid, by the API's response or because it could not be encoded), `failed`
-    (retries ran out) or `dropped` (the buffer was full or the tracker closed). `pending` are
-    buffered or in flight.
+    Every logged record ends up in exactly one counter. `sent` counts records the API stored,
+    repeats included. `rejected` counts invalid ones, by the API's response or because they could
+    not be encoded. `failed` counts records whose retries ran out, and `dropped` those that came
+    while the buffer was full or the tracker closed. `pending` are buffered or in flight.
     """
 
     sent: int

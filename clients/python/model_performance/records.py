@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-Timestamp = Union[datetime, str]
+Timestamp = Union[datetime, str, float]
 
 # The API rejects bodies over 1 MiB. The client keeps each request body under this many bytes.
 MAX_BODY_BYTES = 1024 * 1024
@@ -16,9 +16,17 @@ MAX_BATCH_RECORDS = 1000
 
 
 def format_timestamp(value: Timestamp) -> str:
-    """Format a timestamp as RFC 3339 in UTC. A naive datetime is taken to be UTC; a string passes as is."""
+    """Format a timestamp as RFC 3339 in UTC.
+
+    A naive datetime is taken to be UTC, a number is seconds since the Unix epoch, and a string
+    is sent as it is.
+    """
     if isinstance(value, str):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = datetime.fromtimestamp(value, tz=timezone.utc)
+    if not isinstance(value, datetime):
+        raise TypeError(f"a timestamp must be a datetime, an RFC 3339 string or epoch seconds, got {type(value).__name__}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     text = value.astimezone(timezone.utc).isoformat()
@@ -47,15 +55,15 @@ def encode_batch(model: str, key: str, records: Sequence[bytes]) -> bytes:
 
 
 def envelope_bytes(model: str, key: str) -> int:
-    """Return the size of a request body that holds no records."""
+    """Return the size of a request body that contains no records."""
     return len(encode_batch(model, key, []))
 
 
 def split_by_size(model: str, key: str, records: Sequence[bytes], max_records: int) -> List[List[bytes]]:
     """Split encoded records into chunks of at most `max_records` whose bodies fit in MAX_BODY_BYTES.
 
-    A record too large to fit a body on its own gets a chunk of its own, so the API can reject it
-    by name.
+    A record too large for a body on its own gets a chunk of its own. The API rejects that request
+    with a 413, and the record is counted as rejected.
     """
     budget = MAX_BODY_BYTES - envelope_bytes(model, key)
     chunks: List[List[bytes]] = []

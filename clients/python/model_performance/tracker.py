@@ -7,7 +7,7 @@ import logging
 import uuid
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Sequence, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 from urllib.parse import quote
 
 from .auth import Authenticator
@@ -95,36 +95,33 @@ class PerformanceTracker:
 
         `prediction` is a probability for a binary model, a class label or a map of class
         probabilities for a multiclass one, and a number for a regression. `timestamp` defaults
-        to now. A naive datetime is taken to be UTC. A record that cannot be encoded (NaN,
-        objects that are not JSON) is counted as rejected and logged, not raised.
+        to now. A naive datetime is taken to be UTC, and a number is seconds since the Unix
+        epoch. A record that cannot be encoded (NaN, objects that are not JSON) is counted as
+        rejected and logged, not raised.
         """
         if prediction_id is None:
             prediction_id = uuid.uuid4().hex
-        record = prediction_record(
+        when = timestamp if timestamp is not None else datetime.now(timezone.utc)
+        optional = {"actual": actual, "latency_ms": latency_ms, "segment": segment, "features": features, "bet": bet}
+        self._enqueue(
+            PREDICTIONS,
             prediction_id,
-            model_version,
-            prediction,
-            timestamp if timestamp is not None else datetime.now(timezone.utc),
-            actual=actual,
-            latency_ms=latency_ms,
-            segment=segment,
-            features=features,
-            bet=bet,
+            lambda: prediction_record(prediction_id, model_version, prediction, when, **optional),
         )
-        self._enqueue(PREDICTIONS, record)
         return prediction_id
 
     def log_actual(self, prediction_id: str, actual: Any, timestamp: Optional[Timestamp] = None) -> None:
         """Buffer the true outcome for a prediction id. `timestamp` (when it became known) defaults to now."""
-        record = actual_record(prediction_id, actual, timestamp if timestamp is not None else now_timestamp())
-        self._enqueue(ACTUALS, record)
+        when = timestamp if timestamp is not None else now_timestamp()
+        self._enqueue(ACTUALS, prediction_id, lambda: actual_record(prediction_id, actual, when))
 
-    def _enqueue(self, kind: str, record: Dict[str, Any]) -> None:
+    def _enqueue(self, kind: str, prediction_id: str, build: Callable[[], Dict[str, Any]]) -> None:
+        """Build, encode and buffer a record. One that cannot be encoded is counted as rejected."""
         try:
-            payload = encode_record(record)
-        except (TypeError, ValueError) as error:
+            payload = encode_record(build())
+        except (TypeError, ValueError, OverflowError, OSError) as error:
             self._delivery.count("rejected")
-            self._delivery.warn_rejected("could not encode a record for id %s: %s", record.get("id"), error)
+            self._delivery.warn_rejected("could not encode a record for id %s: %s", prediction_id, error)
             return
         self._delivery.enqueue(kind, payload)
 
@@ -177,7 +174,7 @@ class PerformanceTracker:
         (`model`, `version`, `window`, `start`, `end`, `predictions`, `labelled`,
         `label_coverage`, `samples`, `intervals`, `reasons`) win over a metric of the same name,
         and the `metrics` map itself stays under "metrics". An undefined metric is None, and
-        `result["reasons"]` says why. `segment` is written `key:value`.
+        `result["reasons"]` gives the reason. `segment` is written `key:value`.
         """
         query = {
             "window": time_window,

@@ -138,7 +138,7 @@ class Transport:
     ) -> Any:
         """Send a request, retrying throttling, server errors and connection failures.
 
-        Returns the parsed JSON body of a 2xx answer. Raises ApiError for any other status, or
+        Returns the parsed JSON body of a 2xx response. Raises ApiError for any other status, or
         when every retry failed.
         """
         body = None if payload is None else json.dumps(payload).encode("utf-8")

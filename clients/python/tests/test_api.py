@@ -45,6 +45,7 @@ def test_predictions_and_actuals_stored(api_url):
 
 def test_invalid_prediction_rejected_by_api(api_url):
     tracker = tracker_for(api_url, unique_model())
+    tracker.register_model("binary")
     tracker.log_prediction(model_version="v1", prediction=0.4, timestamp=GAME_TIME, prediction_id="ok")
     tracker.log_prediction(model_version="v1", prediction=1.7, timestamp=GAME_TIME, prediction_id="bad")
     tracker.close()
@@ -104,3 +105,32 @@ def test_unknown_model_metrics_raise_404(api_url):
         tracker.get_metrics(time_window="7d")
     tracker.close()
     assert raised.value.status == 404
+
+
+def test_metrics_after_scheduled_run(api_url, run_tick):
+    tracker = tracker_for(api_url, unique_model())
+    tracker.register_model("binary", threshold=0.5)
+    # Three hours before the current hour, so the records sit inside the 1d window ending at it.
+    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    rows = [(0.9, 1), (0.8, 1), (0.7, 0), (0.4, 1), (0.3, 0), (0.2, 0), (0.65, 1), (0.55, 0)]
+    for i, (score, _) in enumerate(rows):
+        tracker.log_prediction(
+            model_version="v1", prediction=score, timestamp=start + timedelta(minutes=5 * i), prediction_id=f"g-{i}"
+        )
+    tracker.log_prediction(model_version="v1", prediction=0.5, timestamp=start, prediction_id="g-unlabelled")
+    assert tracker.flush(timeout=30)
+    for i, (_, outcome) in enumerate(rows):
+        tracker.log_actual(prediction_id=f"g-{i}", actual=outcome)
+    assert tracker.flush(timeout=30)
+
+    run_tick()
+    metrics = tracker.get_metrics(time_window="1d", version="v1")
+    history = tracker.get_history("accuracy", time_window="1d", version="v1")
+    tracker.close()
+
+    expected_accuracy = sum((score >= 0.5) == (outcome == 1) for score, outcome in rows) / len(rows)
+    assert metrics["predictions"] == len(rows) + 1
+    assert metrics["labelled"] == len(rows)
+    assert metrics["accuracy"] == pytest.approx(expected_accuracy, abs=1e-12)
+    assert metrics["metrics"]["accuracy"] == metrics["accuracy"]
+    assert [point["value"] for point in history][-1] == pytest.approx(expected_accuracy, abs=1e-12)

@@ -251,3 +251,17 @@ def test_generated_prediction_id_returned(fake_api):
     prediction_id = tracker.log_prediction(model_version="v1", prediction=0.2)
     tracker.close()
     assert fake_api.posted()[0].records()[0]["id"] == prediction_id
+
+
+def test_epoch_timestamp_formatted(fake_api):
+    tracker = tracker_for(fake_api)
+    tracker.log_prediction(model_version="v1", prediction=0.2, timestamp=1686589200, prediction_id="g-1")
+    tracker.close()
+    assert fake_api.posted()[0].records()[0]["timestamp"] == "2023-06-12T17:00:00Z"
+
+
+def test_bad_timestamp_rejected_locally(fake_api):
+    tracker = tracker_for(fake_api)
+    tracker.log_prediction(model_version="v1", prediction=0.2, timestamp=object(), prediction_id="g-1")
+    tracker.close()
+    assert tracker.stats.rejected == 1

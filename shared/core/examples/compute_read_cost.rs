@@ -1,7 +1,7 @@
 //! Measures what one metrics computation reads for a 30-day window, at a given traffic.
 //!
 //! ```text
-//! cargo run --example compute_read_cost -p mpt-core -- PREDICTIONS
+//! cargo run --example compute_read_cost -p mpt-core -- PREDICTIONS [direct]
 //! ```
 //!
 //! Needs `AWS_ENDPOINT_URL` pointing at the local emulator (see `scripts/emulator.sh`) and dummy
@@ -10,15 +10,27 @@
 //! table with BatchWriteItem, marks every hour dirty, then runs the computation twice at
 //! 2023-07-01T00:05Z: once to aggregate the raw items, once more in the steady state, where
 //! nothing is dirty. It prints what each run read from the aggregate items.
+//!
+//! With `direct`, it skips the raw items: it folds the same predictions into hour and day
+//! aggregates in process, with the same code the computation uses, and writes those. The
+//! emulator needs hours to load and aggregate a million raw items, and the steady-state run reads
+//! only aggregates either way.
 
-use std::{collections::BTreeSet, time::Instant};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Instant,
+};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use mpt_core::{
+    aggregate::AggregateSet,
     compute::{run_tick, ComputeDeps},
     model::{ModelConfig, Task},
     record::{ActualValue, PredictionRecord, PredictionValue},
-    store::{batch::Write, deadline_after, dirty::dirty_item, item::prediction_item, Store},
+    store::{
+        aggregates::Span, batch::Write, deadline_after, dirty::dirty_item, item::prediction_item, Store,
+        StoredPrediction,
+    },
     time::floor_hour,
     Config,
 };
@@ -30,8 +42,9 @@ const VERSION: &str = "v1";
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: u64 = match std::env::args().nth(1).map(|arg| arg.parse()) {
         Some(Ok(count)) if count > 0 => count,
-        _ => return Err("usage: compute_read_cost PREDICTIONS (a whole number greater than 0)".into()),
+        _ => return Err("usage: compute_read_cost PREDICTIONS [direct] (a whole number greater than 0)".into()),
     };
+    let direct = std::env::args().nth(2).as_deref() == Some("direct");
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let table = format!("mpt-bench-{count}-{}", std::process::id());
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), table.clone());
@@ -45,12 +58,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now: DateTime<Utc> = "2023-07-01T00:05:00Z".parse()?;
     let start = now - TimeDelta::days(30);
     let loaded = Instant::now();
-    load(&store, &config, count, floor_hour(start), floor_hour(now)).await?;
+    if direct {
+        load_aggregates(&store, &config, count, floor_hour(start), floor_hour(now)).await?;
+    } else {
+        load(&store, &config, count, floor_hour(start), floor_hour(now)).await?;
+    }
     let load_secs = loaded.elapsed().as_secs_f64();
 
     // The first run aggregates every hour from the raw items; the second finds nothing dirty.
     let mut lines = Vec::new();
-    for run in ["aggregation", "steady state"] {
+    let runs = if direct {
+        ["steady state", "steady state again"]
+    } else {
+        ["aggregation", "steady state"]
+    };
+    for run in runs {
         let deps = ComputeDeps::new(store.clone(), None).with_settle(TimeDelta::zero());
         let started = Instant::now();
         let summary = run_tick(&deps, &config, now).await?;
@@ -69,7 +91,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             started.elapsed().as_secs_f64()
         ));
     }
-    println!("{count} predictions loaded in {load_secs:.1} s");
+    let how = if direct { "as aggregates" } else { "as raw items" };
+    println!("{count} predictions loaded {how} in {load_secs:.1} s");
     for line in lines {
         println!("{line}");
     }
@@ -99,27 +122,8 @@ async fn load(
     let mut hours = BTreeSet::new();
     let mut writes = Vec::new();
     for index in 0..count {
-        let timestamp = start + TimeDelta::milliseconds(span_ms * index as i64 / count as i64);
-        // A fixed pseudo-random score and label per index, so runs are repeatable.
-        let mixed = index.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
-        let score = (mixed % 1_000_000) as f64 / 1_000_000.0;
-        let actual = if (mixed >> 20) % 1_000 < (score * 1_000.0) as u64 {
-            1.0
-        } else {
-            0.0
-        };
-        let record = PredictionRecord {
-            id: format!("p{index}"),
-            version: VERSION.to_string(),
-            timestamp,
-            prediction: PredictionValue::Number(score),
-            actual: None,
-            latency_ms: Some(5.0 + (mixed % 500) as f64 / 10.0),
-            segment: None,
-            features: None,
-            bet: None,
-        };
-        let actual = ActualValue::Number(actual);
+        let (record, actual) = synthetic(index, count, start, span_ms);
+        let timestamp = record.timestamp;
         writes.push(Write::Put(prediction_item(
             MODEL,
             &record,
@@ -148,6 +152,98 @@ async fn load(
             count,
             deadline_after(std::time::Duration::from_secs(30)),
         )
+        .await?;
+    Ok(())
+}
+
+/// Returns prediction `index` of `count` spread over the span from `start`, with its actual: a
+/// fixed pseudo-random score and label per index, so runs are repeatable.
+fn synthetic(index: u64, count: u64, start: DateTime<Utc>, span_ms: i64) -> (PredictionRecord, ActualValue) {
+    let timestamp = start + TimeDelta::milliseconds(span_ms * index as i64 / count as i64);
+    let mixed = index.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    let score = (mixed % 1_000_000) as f64 / 1_000_000.0;
+    let positive = (mixed >> 20) % 1_000 < (score * 1_000.0) as u64;
+    let record = PredictionRecord {
+        id: format!("p{index}"),
+        version: VERSION.to_string(),
+        timestamp,
+        prediction: PredictionValue::Number(score),
+        actual: None,
+        latency_ms: Some(5.0 + (mixed % 500) as f64 / 10.0),
+        segment: None,
+        features: None,
+        bet: None,
+    };
+    (record, ActualValue::Number(if positive { 1.0 } else { 0.0 }))
+}
+
+/// Folds `count` predictions into hour and day aggregates in process and writes those, with the
+/// registration and the version summary, as the computation would after aggregating raw items.
+async fn load_aggregates(
+    store: &Store,
+    config: &Config,
+    count: u64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let registered = ModelConfig::new(Task::Binary);
+    store
+        .put_model(
+            MODEL,
+            &registered,
+            end,
+            deadline_after(std::time::Duration::from_secs(30)),
+        )
+        .await?;
+
+    let span_ms = (end - start).num_milliseconds();
+    let mut hours: BTreeMap<DateTime<Utc>, AggregateSet> = BTreeMap::new();
+    for index in 0..count {
+        let (record, actual) = synthetic(index, count, start, span_ms);
+        let stored = StoredPrediction {
+            id: record.id.clone(),
+            version: record.version.clone(),
+            timestamp: record.timestamp,
+            prediction: record.prediction.clone(),
+            actual: Some(actual),
+            actual_timestamp: Some(record.timestamp + TimeDelta::hours(6)),
+            latency_ms: record.latency_ms,
+            segment: BTreeMap::new(),
+            features: BTreeMap::new(),
+            bet: None,
+            content_hash: String::new(),
+            stored_at: end,
+        };
+        let hour = floor_hour(record.timestamp);
+        if !hours.contains_key(&hour) {
+            hours.insert(hour, AggregateSet::empty(&registered)?);
+        }
+        if let Some(set) = hours.get_mut(&hour) {
+            set.total.fold(&stored);
+        }
+    }
+
+    let mut days: BTreeMap<chrono::NaiveDate, AggregateSet> = BTreeMap::new();
+    for (hour, set) in &hours {
+        store
+            .put_aggregates(MODEL, VERSION, Span::Hour(*hour), set, end, config.retention_days)
+            .await?;
+        let day = hour.date_naive();
+        if !days.contains_key(&day) {
+            days.insert(day, AggregateSet::empty(&registered)?);
+        }
+        if let Some(day_set) = days.get_mut(&day) {
+            day_set.merge(set)?;
+        }
+    }
+    for (day, set) in &days {
+        store
+            .put_aggregates(MODEL, VERSION, Span::Day(*day), set, end, config.retention_days)
+            .await?;
+    }
+    let deadline = deadline_after(std::time::Duration::from_secs(30));
+    store
+        .record_version(MODEL, VERSION, start, end - TimeDelta::seconds(1), count, deadline)
         .await?;
     Ok(())
 }

@@ -530,6 +530,25 @@ mod tests {
     }
 
     #[test]
+    fn api_example_item_fits_one_write_unit() {
+        let record: PredictionRecord = serde_json::from_value(serde_json::json!({
+            "id": "2023-06-12-DEN-MIA", "version": "raptor", "timestamp": "2023-06-12T17:00:00Z",
+            "prediction": 0.64, "latency_ms": 12.5, "segment": { "stage": "finals" },
+            "features": { "elo_diff": 35.2 }, "bet": { "side": 1, "odds": 1.85, "stake": 10.0 } }))
+        .unwrap();
+        let actual = ActualValue::Number(1.0);
+        let item = prediction_item(
+            "nba-game-predictor",
+            &record,
+            Some((&actual, Utc::now())),
+            Utc::now(),
+            400,
+        );
+        println!("API example item: {} bytes", item_size(&item));
+        assert!(item_size(&item) <= 1024);
+    }
+
+    #[test]
     fn expires_at_adds_retention_days() {
         let stored_at: DateTime<Utc> = "2023-06-12T18:00:00Z".parse().unwrap();
         assert_eq!(expires_at(stored_at, 1), stored_at.timestamp() + 86_400);

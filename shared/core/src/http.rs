@@ -62,7 +62,7 @@ impl Response {
     }
 }
 
-/// An error answer: `{ "error": ..., "field": ..., "detail": ... }` with its status.
+/// An error response: `{ "error": ..., "field": ..., "detail": ... }` with its status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status} {error}: {detail}")]
 pub struct ApiError {
@@ -77,7 +77,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A 400 about `field`.
+    /// Builds a 400 about `field`.
     pub fn invalid(field: Option<&str>, detail: impl Into<String>) -> Self {
         Self {
             status: 400,
@@ -87,7 +87,7 @@ impl ApiError {
         }
     }
 
-    /// A 404 for an unknown model or route.
+    /// Builds a 404 for an unknown model or route.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self {
             status: 404,
@@ -97,7 +97,7 @@ impl ApiError {
         }
     }
 
-    /// A 409 for a change that conflicts with stored data.
+    /// Builds a 409 for a change that conflicts with stored data.
     pub fn conflict(field: &str, detail: impl Into<String>) -> Self {
         Self {
             status: 409,
@@ -107,7 +107,7 @@ impl ApiError {
         }
     }
 
-    /// A 503 (or 500 for failures that retrying does not fix) for a storage error.
+    /// Builds a 503 (or a 500 for failures that retrying does not fix) for a storage error.
     pub fn storage(error: &StoreError) -> Self {
         let retryable = error.is_retryable();
         Self {
@@ -203,7 +203,7 @@ pub fn match_route(routes: &[Route], method: &str, path: &str) -> RouteMatch {
     }
 }
 
-/// Returns the answer to a request whose route did not match.
+/// Returns the response to a request whose route did not match.
 pub fn unmatched(method: &str, path: &str, matched: RouteMatch) -> Response {
     match matched {
         RouteMatch::MethodNotAllowed(allowed) => {

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::{join_actuals, mark_hours, Context, HourRef, Progress};
 use crate::{
@@ -38,6 +38,7 @@ pub async fn actuals(context: &Context, body: &Map<String, Value>) -> Result<Bat
     let config = match context.store.get_model(&model).await {
         Ok(config) => config,
         Err(error) => {
+            warn!(model = %model, error = %error, "reading the model registration failed");
             response.failed = parsed
                 .iter()
                 .map(|(index, record)| Failure {

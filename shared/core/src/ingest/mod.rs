@@ -1,6 +1,6 @@
 //! The write endpoints: predictions, actuals, model registration and monitor rules.
 //!
-//! Each handler validates every record, stores the valid ones and answers per record. The join
+//! Each handler validates every record, stores the valid ones and returns an outcome per record. The join
 //! of actuals into predictions works in either arrival order because each side writes its own
 //! items before it reads the other side's (see `docs/data-model.md`).
 
@@ -29,7 +29,7 @@ pub use routes::{route, ROUTES};
 /// UpdateItem and Query calls in flight at once while joining actuals.
 const MAX_CONCURRENT_JOINS: usize = 16;
 
-/// What every write handler needs: the store, the configuration, "now" and a deadline.
+/// The inputs every write handler shares: the store, the configuration, "now" and a deadline.
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The table.

@@ -62,6 +62,7 @@ pub async fn predictions(context: &Context, body: &Map<String, Value>) -> Result
             config
         }
         Err(error) => {
+            warn!(model = %model, error = %error, "reading or registering the model failed");
             response.failed = parsed
                 .iter()
                 .map(|(index, record)| Failure {

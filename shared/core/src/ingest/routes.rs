@@ -1,6 +1,7 @@
 //! The routes of the write API, from a request to a JSON response.
 
 use serde_json::{Map, Value};
+use tracing::warn;
 
 use super::{actuals, predictions, register_model, set_monitors, Context};
 use crate::{
@@ -40,8 +41,15 @@ pub async fn route(context: &Context, request: &Request<'_>) -> Response {
         Err(error) => return ApiError::from(error).to_response(),
     };
     let model = params.first().map(String::as_str).unwrap_or_default();
-    let result = dispatch(context, index, model, &body).await;
-    result.unwrap_or_else(|error| error.to_response())
+    match dispatch(context, index, model, &body).await {
+        Ok(response) => response,
+        Err(error) => {
+            if error.status >= 500 {
+                warn!(status = error.status, model, error = %error.detail, "request failed in storage");
+            }
+            error.to_response()
+        }
+    }
 }
 
 async fn dispatch(

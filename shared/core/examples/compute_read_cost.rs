@@ -7,8 +7,8 @@
 //! Needs `AWS_ENDPOINT_URL` pointing at the local emulator (see `scripts/emulator.sh`) and dummy
 //! credentials, as `scripts/bench/compute_read_cost.sh` sets them. It writes PREDICTIONS labelled
 //! binary predictions, spread evenly over the 30 days before 2023-07-01, straight into a fresh
-//! table with BatchWriteItem, marks every hour dirty, then runs the computation twice at
-//! 2023-07-01T00:05Z: once to aggregate the raw items, once more in the steady state, where
+//! table with BatchWriteItem, and marks every hour dirty. Then it runs the computation twice at
+//! 2023-07-01T00:05Z: once to aggregate the raw items, and once more in the steady state, where
 //! nothing is dirty. It prints what each run read from the aggregate items.
 //!
 //! With `direct`, it skips the raw items: it folds the same predictions into hour and day
@@ -197,6 +197,7 @@ async fn load_aggregates(
         .await?;
 
     let span_ms = (end - start).num_milliseconds();
+    let empty = AggregateSet::empty(&registered)?;
     let mut hours: BTreeMap<DateTime<Utc>, AggregateSet> = BTreeMap::new();
     for index in 0..count {
         let (record, actual) = synthetic(index, count, start, span_ms);
@@ -215,12 +216,7 @@ async fn load_aggregates(
             stored_at: end,
         };
         let hour = floor_hour(record.timestamp);
-        if !hours.contains_key(&hour) {
-            hours.insert(hour, AggregateSet::empty(&registered)?);
-        }
-        if let Some(set) = hours.get_mut(&hour) {
-            set.total.fold(&stored);
-        }
+        hours.entry(hour).or_insert_with(|| empty.clone()).total.fold(&stored);
     }
 
     let mut days: BTreeMap<chrono::NaiveDate, AggregateSet> = BTreeMap::new();
@@ -229,12 +225,7 @@ async fn load_aggregates(
             .put_aggregates(MODEL, VERSION, Span::Hour(*hour), set, end, config.retention_days)
             .await?;
         let day = hour.date_naive();
-        if !days.contains_key(&day) {
-            days.insert(day, AggregateSet::empty(&registered)?);
-        }
-        if let Some(day_set) = days.get_mut(&day) {
-            day_set.merge(set)?;
-        }
+        days.entry(day).or_insert_with(|| empty.clone()).merge(set)?;
     }
     for (day, set) in &days {
         store

@@ -68,17 +68,28 @@ pub fn metrics(body: &Value) -> String {
         cell(&body["labelled"]),
         optional(&body["label_coverage"]),
     ));
+    // Numbers and nulls go in the table; objects and arrays (latency quantiles, drift, the
+    // confusion matrix, the reliability table) follow it, one per line, so they do not widen it.
     let mut table = Table::new(&["metric", "value", "95% interval", "samples", "note"]);
+    let mut details = Table::new(&["detail", "value"]);
     for (name, value) in body["metrics"].as_object().into_iter().flatten() {
+        let note = body["reasons"][name].as_str().unwrap_or_default().to_string();
+        if value.is_object() || value.is_array() {
+            details.row(vec![name.clone(), cell(value)]);
+            continue;
+        }
         let interval = body["intervals"][name]
             .as_array()
             .map(|bounds| format!("{} to {}", optional(&bounds[0]), optional(&bounds[1])))
             .unwrap_or_default();
         let samples = body["samples"].get(name).map(cell).unwrap_or_default();
-        let note = body["reasons"][name].as_str().unwrap_or_default().to_string();
         table.row(vec![name.clone(), cell(value), interval, samples, note]);
     }
     out.push_str(&table.render());
+    if !details.is_empty() {
+        out.push('\n');
+        out.push_str(&details.render());
+    }
     out
 }
 
@@ -269,6 +280,19 @@ mod tests {
         assert!(text.contains("accuracy   0.6400  0.5500 to 0.7200  118"), "{text}");
         assert!(text.contains("precision  null"), "{text}");
         assert!(text.contains("no predicted positives in the window"), "{text}");
+    }
+
+    #[test]
+    fn metrics_objects_follow_table() {
+        let body = json!({
+            "model": "nba", "version": "raptor", "window": "7d", "start": "s", "end": "e", "source": "stored",
+            "predictions": 1, "labelled": 1, "label_coverage": 1.0,
+            "metrics": { "accuracy": 1.0, "latency_ms": { "p50": 12.0, "p99": 40.5 } },
+            "samples": {}, "intervals": {}, "reasons": {}
+        });
+        let text = metrics(&body);
+        assert!(text.contains("detail"), "{text}");
+        assert!(text.contains("latency_ms  p50 12, p99 40.5000"), "{text}");
     }
 
     #[test]

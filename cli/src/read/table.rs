@@ -80,13 +80,13 @@ pub fn signed(value: f64) -> String {
 }
 
 /// Formats a JSON value for a cell: numbers as [`number`], null as `null`, strings bare, objects
-/// of numbers as `key value` pairs, and anything else as compact JSON.
+/// of scalars as `key value` pairs, and anything else as compact JSON.
 pub fn cell(value: &Value) -> String {
     match value {
         Value::Null => "null".to_string(),
         Value::Number(n) => n.as_f64().map(number).unwrap_or_else(|| n.to_string()),
         Value::String(text) => text.clone(),
-        Value::Object(map) if map.values().all(|v| v.is_number() || v.is_null()) => map
+        Value::Object(map) if map.values().all(|v| !v.is_object() && !v.is_array()) => map
             .iter()
             .map(|(key, v)| format!("{key} {}", cell(v)))
             .collect::<Vec<_>>()

@@ -1,7 +1,7 @@
 //! The read commands: `mpt models`, `metrics`, `history`, `compare`, `alerts` and
 //! `monitors get|set`, against the API at `--api` or `MPT_API_URL`.
 //!
-//! Each prints a table, or the API's JSON answer with `--json`. Requests to a loopback address
+//! Each prints a table, or the API's JSON response with `--json`. Requests to a loopback address
 //! go out plain; requests to any other host are signed with SigV4 from the standard AWS
 //! credential chain, as an API deployed with IAM auth requires.
 
@@ -22,7 +22,7 @@ pub enum ReadError {
     /// The arguments are invalid, or the API rejected them as invalid.
     #[error("{0}")]
     Usage(String),
-    /// The request failed or the API answered with an error.
+    /// The request failed or the API responded with an error.
     #[error("{0}")]
     Failure(String),
 }
@@ -37,14 +37,14 @@ impl ReadError {
     }
 }
 
-/// Where the API is and how to print its answers.
+/// The API's location and the output format.
 #[derive(Debug, Args)]
 pub struct ApiArgs {
     /// Base URL of the API, such as http://127.0.0.1:8080 or
     /// https://ID.execute-api.REGION.amazonaws.com/prod.
     #[arg(long, env = "MPT_API_URL", value_name = "URL")]
     api: Option<String>,
-    /// Print the API's JSON answer instead of a table.
+    /// Print the API's JSON response instead of a table.
     #[arg(long)]
     json: bool,
 }
@@ -274,7 +274,7 @@ fn present<'a>(parameters: &[(&'a str, &Option<String>)]) -> Vec<(&'a str, Strin
         .collect()
 }
 
-/// Returns the JSON answer with `--json`, else the table `render` makes of it.
+/// Returns the JSON response with `--json`, else the table `render` makes of it.
 fn output(api: &ApiArgs, body: &Value, render: fn(&Value) -> String) -> String {
     if api.json {
         serde_json::to_string_pretty(body).unwrap_or_else(|_| body.to_string()) + "\n"
@@ -315,7 +315,7 @@ async fn alerts(args: AlertsArgs) -> Result<String, ReadError> {
 }
 
 /// Reads one page from `next`, or with `all` every page, joining their `list_key` arrays into
-/// the last page's answer.
+/// the last page's response.
 async fn pages(
     client: &ApiClient,
     path: &str,

@@ -1,5 +1,5 @@
 //! The HTTP client of the read commands: plain requests to a loopback API, SigV4-signed ones to
-//! a deployed API Gateway, and the API's JSON answers turned into values or one-line errors.
+//! a deployed API Gateway, and the API's JSON responses turned into values or one-line errors.
 
 use std::{
     net::IpAddr,
@@ -31,7 +31,7 @@ use super::ReadError;
 /// The service name API Gateway requests are signed for.
 const SIGNING_SERVICE: &str = "execute-api";
 
-/// The longest time one request may take, connection included.
+/// Maximum time of one request, connection included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The environment variable holding an API key, for deployments that use API-key auth.
@@ -45,7 +45,7 @@ pub fn encode(part: &str) -> String {
     utf8_percent_encode(part, UNRESERVED).to_string()
 }
 
-/// How requests are authenticated.
+/// The authentication of requests.
 enum Auth {
     /// No signature: the API is on this machine.
     None,
@@ -117,7 +117,7 @@ impl ApiClient {
         })
     }
 
-    /// Sends `GET path?query` and returns the JSON answer.
+    /// Sends `GET path?query` and returns the JSON response.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ReadError> {
         let query: Vec<String> = query
             .iter()
@@ -131,7 +131,7 @@ impl ApiClient {
         self.send(Method::GET, &target, Vec::new()).await
     }
 
-    /// Sends `PUT path` with a JSON body and returns the JSON answer.
+    /// Sends `PUT path` with a JSON body and returns the JSON response.
     pub async fn put(&self, path: &str, body: &Value) -> Result<Value, ReadError> {
         self.send(Method::PUT, path, body.to_string().into_bytes()).await
     }
@@ -143,7 +143,7 @@ impl ApiClient {
             .await
             .map_err(|_| {
                 ReadError::Failure(format!(
-                    "the API at {} did not answer within {} s; check that it is running",
+                    "the API at {} did not respond within {} s; check that it is running",
                     self.base,
                     REQUEST_TIMEOUT.as_secs()
                 ))
@@ -160,11 +160,11 @@ impl ApiClient {
             .into_body()
             .collect()
             .await
-            .map_err(|error| ReadError::Failure(format!("reading the answer from {url} failed: {error}")))?
+            .map_err(|error| ReadError::Failure(format!("reading the response from {url} failed: {error}")))?
             .to_bytes();
         let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
             ReadError::Failure(format!(
-                "the API at {} answered {status} with a body that is not JSON; check that --api points at this API",
+                "the API at {} responded {status} with a body that is not JSON; check that --api points at this API",
                 self.base
             ))
         })?;
@@ -190,8 +190,11 @@ impl ApiClient {
             .body(Full::new(Bytes::from(body.clone())))
             .map_err(|error| ReadError::Failure(format!("building the request to {url} failed: {error}")))?;
         if let Some(key) = &self.api_key {
-            let value = HeaderValue::from_str(key)
-                .map_err(|_| ReadError::Usage(format!("{API_KEY_VAR} holds characters a header cannot carry")))?;
+            let value = HeaderValue::from_str(key).map_err(|_| {
+                ReadError::Usage(format!(
+                    "{API_KEY_VAR} contains characters that are invalid in an HTTP header; check its value"
+                ))
+            })?;
             request.headers_mut().insert("x-api-key", value);
         }
 
@@ -226,14 +229,14 @@ impl ApiClient {
     }
 }
 
-/// Turns an error answer into the command's error: a 400 is a usage error, because the
+/// Turns an error response into the command's error: a 400 is a usage error, because the
 /// command's arguments made the request invalid.
 fn api_error(status: u16, body: &Value) -> ReadError {
     let detail = body["detail"]
         .as_str()
         .or_else(|| body["message"].as_str())
         .unwrap_or("no detail given");
-    let message = format!("the API answered {status}: {detail}");
+    let message = format!("the API responded {status}: {detail}");
     if status == 400 {
         ReadError::Usage(message)
     } else {

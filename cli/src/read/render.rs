@@ -1,4 +1,4 @@
-//! The tables the read commands print, one function per API answer.
+//! The tables the read commands print, one function per API response.
 
 use serde_json::Value;
 
@@ -68,7 +68,7 @@ pub fn metrics(body: &Value) -> String {
         cell(&body["labelled"]),
         optional(&body["label_coverage"]),
     ));
-    // Numbers and nulls go in the table; objects and arrays (latency quantiles, drift, the
+    // Numbers and nulls go in the table. Objects and arrays (latency quantiles, drift, the
     // confusion matrix, the reliability table) follow it, one per line, so they do not widen it.
     let mut table = Table::new(&["metric", "value", "95% interval", "samples", "note"]);
     let mut details = Table::new(&["detail", "value"]);

@@ -43,7 +43,7 @@ pub(super) async fn alerts(context: &Context, model: &str, query: Option<&str>) 
     Ok(response)
 }
 
-/// Turns a failed alert-log read into the API's answer.
+/// Turns a failed alert-log read into the API's error response.
 fn alert_error(error: AlertError) -> ApiError {
     match error {
         AlertError::Store(error) => ApiError::storage(&error),

@@ -60,7 +60,7 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
-/// What every read handler needs: the store, the configuration, the token key, "now" and a
+/// The inputs of every read handler: the store, the configuration, the token key, "now" and a
 /// deadline.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -74,8 +74,8 @@ pub struct Context {
     pub tokens: TokenKey,
     /// The current time: windows end at its hour unless a request passes `at`.
     pub now: DateTime<Utc>,
-    /// When the request must be answered; a paired comparison still reading raw predictions
-    /// then falls back to the unpaired tests.
+    /// The time by which the response must be sent. A paired comparison still reading raw
+    /// predictions then falls back to the unpaired tests.
     pub deadline: Instant,
 }
 
@@ -93,7 +93,7 @@ impl Context {
     }
 }
 
-/// Answers one request to the read API. Never panics on request content: every invalid
+/// Handles one request to the read API. Never panics on request content: every invalid
 /// parameter or unknown route becomes an error response.
 pub async fn route(context: &Context, request: &Request<'_>) -> Response {
     let started = WallInstant::now();

@@ -1,9 +1,10 @@
-//! Reads that only the read API makes: which hours of a window hold a version's predictions.
+//! Reads that only the read API makes: which hours of a window hold a version's predictions, and
+//! one index shard of an hour.
 //!
 //! A paired comparison reads raw predictions through the hour index, eight shard queries per
 //! hour. Most hours of a long window hold nothing for a given version, so the hours to read
-//! are found first: those with an hour aggregate (`AGG#` / `H#{hour}`), plus those whose dirty
-//! marker says new predictions are waiting for the next computation.
+//! are found first: those with an hour aggregate (`AGG#` / `H#{hour}`), plus those with a dirty
+//! marker, whose new predictions wait for the next computation.
 
 use std::collections::BTreeSet;
 

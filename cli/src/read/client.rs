@@ -138,7 +138,7 @@ impl ApiClient {
 
     async fn send(&self, method: Method, target: &str, body: Vec<u8>) -> Result<Value, ReadError> {
         let url = format!("{}{target}", self.base);
-        let request = self.build(method, &url, body).await?;
+        let request = build_request(&self.auth, self.api_key.as_deref(), method, &url, body).await?;
         let response = tokio::time::timeout(REQUEST_TIMEOUT, self.http.request(request))
             .await
             .map_err(|_| {
@@ -173,60 +173,68 @@ impl ApiClient {
         }
         Err(api_error(status, &value))
     }
+}
 
-    async fn build(&self, method: Method, url: &str, body: Vec<u8>) -> Result<Request<Full<Bytes>>, ReadError> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|_| ReadError::Usage(format!("invalid request URL {url:?}; check --api and the model name")))?;
-        let host = uri
-            .authority()
-            .map(|authority| authority.to_string())
-            .unwrap_or_default();
-        let mut request = Request::builder()
-            .method(method.clone())
-            .uri(uri)
-            .header(HOST, host.as_str())
-            .header(CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body.clone())))
-            .map_err(|error| ReadError::Failure(format!("building the request to {url} failed: {error}")))?;
-        if let Some(key) = &self.api_key {
-            let value = HeaderValue::from_str(key).map_err(|_| {
-                ReadError::Usage(format!(
-                    "{API_KEY_VAR} contains characters that are invalid in an HTTP header; check its value"
-                ))
-            })?;
-            request.headers_mut().insert("x-api-key", value);
-        }
-
-        if let Auth::SigV4 { credentials, region } = &self.auth {
-            let identity: Identity = credentials
-                .provide_credentials()
-                .await
-                .map_err(|error| {
-                    ReadError::Failure(format!(
-                        "loading AWS credentials to sign the request to {url} failed ({error}); configure them with \
-                         aws configure or AWS_PROFILE"
-                    ))
-                })?
-                .into();
-            let params = v4::SigningParams::builder()
-                .identity(&identity)
-                .region(region)
-                .name(SIGNING_SERVICE)
-                .time(SystemTime::now())
-                .settings(SigningSettings::default())
-                .build()
-                .map_err(|error| ReadError::Failure(format!("preparing the request signature failed: {error}")))?
-                .into();
-            let headers = [("host", host.as_str()), ("content-type", "application/json")];
-            let signable = SignableRequest::new(method.as_str(), url, headers.into_iter(), SignableBody::Bytes(&body))
-                .and_then(|signable| sign(signable, &params))
-                .map_err(|error| ReadError::Failure(format!("signing the request to {url} failed: {error}")))?;
-            let (instructions, _) = signable.into_parts();
-            instructions.apply_to_request_http1x(&mut request);
-        }
-        Ok(request)
+/// Builds a request, with the API key header when one is set and a SigV4 signature when `auth`
+/// asks for one.
+async fn build_request(
+    auth: &Auth,
+    api_key: Option<&str>,
+    method: Method,
+    url: &str,
+    body: Vec<u8>,
+) -> Result<Request<Full<Bytes>>, ReadError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| ReadError::Usage(format!("invalid request URL {url:?}; check --api and the model name")))?;
+    let host = uri
+        .authority()
+        .map(|authority| authority.to_string())
+        .unwrap_or_default();
+    let mut request = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header(HOST, host.as_str())
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body.clone())))
+        .map_err(|error| ReadError::Failure(format!("building the request to {url} failed: {error}")))?;
+    if let Some(key) = api_key {
+        let value = HeaderValue::from_str(key).map_err(|_| {
+            ReadError::Usage(format!(
+                "{API_KEY_VAR} contains characters that are invalid in an HTTP header; check its value"
+            ))
+        })?;
+        request.headers_mut().insert("x-api-key", value);
     }
+
+    if let Auth::SigV4 { credentials, region } = auth {
+        let identity: Identity = credentials
+            .provide_credentials()
+            .await
+            .map_err(|error| {
+                ReadError::Failure(format!(
+                    "loading AWS credentials to sign the request to {url} failed ({error}); configure them with \
+                     aws configure or AWS_PROFILE"
+                ))
+            })?
+            .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(SIGNING_SERVICE)
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|error| ReadError::Failure(format!("preparing the request signature failed: {error}")))?
+            .into();
+        let headers = [("host", host.as_str()), ("content-type", "application/json")];
+        let signable = SignableRequest::new(method.as_str(), url, headers.into_iter(), SignableBody::Bytes(&body))
+            .and_then(|signable| sign(signable, &params))
+            .map_err(|error| ReadError::Failure(format!("signing the request to {url} failed: {error}")))?;
+        let (instructions, _) = signable.into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+    }
+    Ok(request)
 }
 
 /// Turns an error response into the command's error: a 400 is a usage error, because the
@@ -289,6 +297,52 @@ mod tests {
         assert_eq!(encode("stage:finals"), "stage%3Afinals");
         assert_eq!(encode("2023-06-12T00:00:00+02:00"), "2023-06-12T00%3A00%3A00%2B02%3A00");
         assert_eq!(encode("a_b.c~d-e"), "a_b.c~d-e");
+    }
+
+    fn static_credentials() -> aws_credential_types::provider::SharedCredentialsProvider {
+        aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+    }
+
+    #[tokio::test]
+    async fn remote_request_is_signed_for_execute_api() {
+        let auth = Auth::SigV4 {
+            credentials: static_credentials(),
+            region: "eu-west-1".into(),
+        };
+        let url = "https://a1b2c3.execute-api.eu-west-1.amazonaws.com/prod/v1/models/nba/metrics?window=7d";
+        let request = build_request(&auth, None, Method::GET, url, Vec::new()).await.unwrap();
+        let authorization = request.headers()["authorization"].to_str().unwrap();
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{authorization}"
+        );
+        assert!(
+            authorization.contains("/eu-west-1/execute-api/aws4_request"),
+            "{authorization}"
+        );
+        assert!(authorization.contains("SignedHeaders="), "{authorization}");
+        assert!(request.headers().contains_key("x-amz-date"));
+    }
+
+    #[tokio::test]
+    async fn loopback_request_is_not_signed() {
+        let request = build_request(
+            &Auth::None,
+            Some("key-1"),
+            Method::GET,
+            "http://127.0.0.1:8080/v1/models",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+        assert!(!request.headers().contains_key("authorization"));
+        assert_eq!(request.headers()["x-api-key"], "key-1");
     }
 
     #[test]

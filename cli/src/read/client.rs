@@ -176,7 +176,7 @@ impl ApiClient {
 }
 
 /// Builds a request, with the API key header when one is set and a SigV4 signature when `auth`
-/// asks for one.
+/// is [`Auth::SigV4`].
 async fn build_request(
     auth: &Auth,
     api_key: Option<&str>,

@@ -1,6 +1,7 @@
-//! `mpt`: offline evaluation, and local runs of model-performance tracking.
+//! `mpt`: the command line of model-performance tracking.
 
 mod evaluate;
+mod read;
 mod serve;
 
 use std::{io::IsTerminal, process::ExitCode};
@@ -8,7 +9,8 @@ use std::{io::IsTerminal, process::ExitCode};
 use clap::{error::ErrorKind, CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-/// Track how machine-learning models perform: evaluate files offline, or run the service locally.
+/// Track how machine-learning models perform: evaluate files offline, run the service locally,
+/// or read a running API.
 #[derive(Debug, Parser)]
 #[command(name = "mpt", version)]
 struct Cli {
@@ -26,6 +28,19 @@ enum Command {
     Replay(mpt_cli::replay::ReplayArgs),
     /// Run compute-metrics, then check-degradation, once each with a scheduled event at --at.
     Tick(mpt_cli::tick::TickArgs),
+    /// List the registered models and their versions.
+    Models(read::ModelsArgs),
+    /// Print one window's metrics for a model version.
+    Metrics(read::MetricsArgs),
+    /// Print one metric's stored history.
+    History(read::HistoryArgs),
+    /// Compare two versions of a model, metric by metric, with a significance test for each.
+    Compare(read::CompareArgs),
+    /// Print a model's alert log and the current state of its monitors.
+    Alerts(read::AlertsArgs),
+    /// Read or replace a model's monitor rules.
+    #[command(subcommand)]
+    Monitors(read::MonitorsCommand),
 }
 
 fn main() -> ExitCode {
@@ -58,7 +73,22 @@ fn main() -> ExitCode {
             init_logging_at("warn");
             run_async(async move { mpt_cli::tick::run(args).await.map_err(|error| (error.to_string(), 1)) })
         }
+        Command::Models(args) => run_read(read::ReadCommand::Models(args)),
+        Command::Metrics(args) => run_read(read::ReadCommand::Metrics(args)),
+        Command::History(args) => run_read(read::ReadCommand::History(args)),
+        Command::Compare(args) => run_read(read::ReadCommand::Compare(args)),
+        Command::Alerts(args) => run_read(read::ReadCommand::Alerts(args)),
+        Command::Monitors(command) => run_read(read::ReadCommand::Monitors(command)),
     }
+}
+
+/// Runs a read command against the API, without logging, so its output is only the answer.
+fn run_read(command: read::ReadCommand) -> ExitCode {
+    run_async(async move {
+        read::run(command)
+            .await
+            .map_err(|error| (error.to_string(), error.status()))
+    })
 }
 
 /// Prints a usage error with the usage line of `subcommand`, as clap prints its own, and exits

@@ -536,3 +536,47 @@ fn monitors_view_matches_schema() {
     };
     assert_valid(&Validator::new(), "MonitorsView", &view);
 }
+
+#[test]
+fn alerts_response_matches_schema() {
+    use mpt_core::alert::{
+        report::{current_states, AlertRecord, AlertsResponse},
+        state::{MonitorState, Severity, Status, Transition},
+        store::StoredState,
+    };
+    let record = AlertRecord {
+        monitor: "auc-drop".into(),
+        version: "raptor".into(),
+        state: "firing".into(),
+        transition: Transition::Fired,
+        severity: Severity::Critical,
+        at: "2023-06-12T00:00:00Z".parse().unwrap(),
+        metric: "roc_auc".into(),
+        window: "1d".parse().unwrap(),
+        value: Some(0.61),
+        baseline: Some(0.7),
+        p_value: Some(0.001),
+        samples: (410, Some(8800)),
+        subject: "auc-drop firing".into(),
+        message_id: Some("m-1".into()),
+    };
+    let firing = StoredState {
+        state: MonitorState {
+            status: Status::Firing,
+            severity: Some(Severity::Critical),
+            since: Some("2023-06-12T00:00:00Z".parse().unwrap()),
+            ..MonitorState::default()
+        },
+        ..StoredState::default()
+    };
+    let states = vec![
+        ("auc-drop".to_string(), "raptor".to_string(), firing),
+        ("auc-drop".to_string(), "elo".to_string(), StoredState::default()),
+    ];
+    let response = AlertsResponse {
+        alerts: vec![record],
+        current: current_states(states),
+        next: None,
+    };
+    assert_valid(&Validator::new(), "AlertsResponse", &response);
+}

@@ -680,3 +680,126 @@ async fn hours_with_predictions_come_from_markers_then_aggregates() {
         .unwrap();
     assert!(other_version.is_empty());
 }
+
+/// Appends `count` alerts to the log of model `nba`, one hour apart, and stores two monitor
+/// states, the way the degradation check does.
+async fn store_alerts(setup: &Setup, count: usize) {
+    use mpt_core::alert::{
+        report::AlertRecord,
+        state::{MonitorState, Severity, Status, Transition},
+        store::{AlertStore, SaveResult, StoredState},
+    };
+    for i in 0..count {
+        let record = AlertRecord {
+            monitor: "auc-drop".into(),
+            version: "raptor".into(),
+            state: if i % 2 == 0 { "firing" } else { "resolved" }.into(),
+            transition: if i % 2 == 0 {
+                Transition::Fired
+            } else {
+                Transition::Resolved
+            },
+            severity: Severity::Warning,
+            at: at("2023-06-12T00:00:00Z") + TimeDelta::hours(i as i64),
+            metric: "roc_auc".into(),
+            window: "1d".parse().unwrap(),
+            value: Some(0.6),
+            baseline: Some(0.7),
+            p_value: Some(0.01),
+            samples: (410, Some(8800)),
+            subject: format!("alert {i}"),
+            message_id: None,
+        };
+        setup.store.append("nba", &record).await.unwrap();
+    }
+    let firing = StoredState {
+        state: MonitorState {
+            status: Status::Firing,
+            severity: Some(Severity::Critical),
+            since: Some(at("2023-06-12T04:00:00Z")),
+            ..MonitorState::default()
+        },
+        pending: None,
+        revision: 1,
+    };
+    let ok = StoredState {
+        revision: 1,
+        ..StoredState::default()
+    };
+    for (version, state) in [("raptor", &firing), ("elo", &ok)] {
+        let saved = setup.store.save("nba", "auc-drop", version, state).await.unwrap();
+        assert_eq!(saved, SaveResult::Saved);
+    }
+}
+
+#[tokio::test]
+async fn alerts_page_oldest_first_with_current_states() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 1)).await;
+    store_alerts(&setup, 5).await;
+
+    let mut subjects = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let query = match &next {
+            Some(token) => format!("limit=2&next={token}"),
+            None => "limit=2".to_string(),
+        };
+        let (status, body) = get(&setup, "/v1/models/nba/alerts", &query).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["current"]["auc-drop"]["state"], "firing");
+        assert_eq!(body["current"]["auc-drop"]["version"], "raptor");
+        assert_eq!(body["current"]["auc-drop"]["versions"]["elo"]["state"], "ok");
+        for alert in body["alerts"].as_array().unwrap() {
+            subjects.push(alert["subject"].as_str().unwrap().to_string());
+        }
+        match body["next"].as_str() {
+            Some(token) => next = Some(token.to_string()),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..5).map(|i| format!("alert {i}")).collect();
+    assert_eq!(subjects, expected);
+}
+
+#[tokio::test]
+async fn alerts_reject_tampered_token() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 1)).await;
+    store_alerts(&setup, 3).await;
+    let (_, body) = get(&setup, "/v1/models/nba/alerts", "limit=1").await;
+    let token = body["next"].as_str().unwrap();
+    let tampered = format!("{}A", &token[..token.len() - 1]);
+    let tampered = if tampered == token {
+        format!("{}B", &token[..token.len() - 1])
+    } else {
+        tampered
+    };
+    let (status, body) = get(&setup, "/v1/models/nba/alerts", &format!("limit=1&next={tampered}")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "next");
+}
+
+#[tokio::test]
+async fn alerts_token_of_other_model_is_rejected() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 1)).await;
+    post_predictions(&setup, "wnba", day_of_games("elo", 0.0, 1)).await;
+    store_alerts(&setup, 3).await;
+    let (_, body) = get(&setup, "/v1/models/nba/alerts", "limit=1").await;
+    let token = body["next"].as_str().unwrap();
+    let (status, body) = get(&setup, "/v1/models/wnba/alerts", &format!("limit=1&next={token}")).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "next");
+}
+
+#[tokio::test]
+async fn alerts_of_model_without_alerts_are_empty() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 1)).await;
+    let (status, body) = get(&setup, "/v1/models/nba/alerts", "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["alerts"], json!([]));
+    assert_eq!(body["current"], json!({}));
+    assert_eq!(body["next"], Value::Null);
+}

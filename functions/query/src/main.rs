@@ -14,7 +14,7 @@ use mpt_core::{
 };
 use tracing::info;
 
-/// Time kept back from the invocation's deadline to send the answer after the reads stop.
+/// Time kept back from the invocation's deadline to send the response after the reads stop.
 const RESPONSE_MARGIN: Duration = Duration::from_millis(500);
 
 /// The read budget when the invocation carries no deadline.

@@ -161,6 +161,7 @@ pub fn mcnemar(baseline_correct: &[bool], candidate_correct: &[bool]) -> MetricC
             (false, false) => {}
         }
     }
+
     let n = pairs as f64;
     let baseline = (both + baseline_only) as f64 / n;
     let candidate = (both + candidate_only) as f64 / n;
@@ -168,6 +169,7 @@ pub fn mcnemar(baseline_correct: &[bool], candidate_correct: &[bool]) -> MetricC
     let difference = discordant_difference / n;
     let variance = (baseline_only + candidate_only) as f64 - discordant_difference * discordant_difference / n;
     let standard_error = variance.max(0.0).sqrt() / n;
+
     let z = z_for_confidence();
     let test = mcnemar_test(baseline_only, candidate_only);
     MetricComparison {
@@ -236,6 +238,7 @@ pub fn paired_t(baseline: &[f64], candidate: &[f64]) -> MetricComparison {
             "a paired t-test needs at least 2 labelled ids predicted by both versions",
         );
     }
+
     let differences: Vec<f64> = baseline.iter().zip(candidate).map(|(b, c)| c - b).collect();
     let mean_difference = mean(&differences).unwrap_or(0.0);
     let sum_of_squares: f64 = differences.iter().map(|d| (d - mean_difference).powi(2)).sum();
@@ -249,6 +252,7 @@ pub fn paired_t(baseline: &[f64], candidate: &[f64]) -> MetricComparison {
             "the per-id differences are all equal, so the t statistic is undefined",
         );
     }
+
     let t = mean_difference / standard_error;
     let quantile = student_t::two_sided_quantile(1.0 - CONFIDENCE, n - 1.0);
     MetricComparison {
@@ -331,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn binary_auc_with_one_class_is_null_with_reason() {
+    fn binary_auc_one_class_is_null() {
         let pairs = [pair(0.9, 0.2, true), pair(0.6, 0.8, true), pair(0.7, 0.6, true)];
         let result = compare_binary(&pairs, 0.5);
         let auc = &result["roc_auc"];

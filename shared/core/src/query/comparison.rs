@@ -4,7 +4,7 @@
 //! A paired comparison is the one read that touches raw predictions: both versions' predictions
 //! in the window, through the hour index, up to [`PAIRED_CAP`] per version. Over the cap, past
 //! the request's deadline, or with fewer than [`MIN_PAIRED_SAMPLES`] labelled shared ids, the
-//! comparison falls back to unpaired tests on the stored window counts and says why.
+//! comparison falls back to unpaired tests on the stored window counts and states the reason.
 
 use std::{collections::BTreeMap, collections::HashMap, time::Duration};
 
@@ -32,7 +32,7 @@ use crate::{
     time::Window,
 };
 
-/// The most raw predictions a paired comparison reads per version. A compact prediction takes
+/// Maximum raw predictions a paired comparison reads per version. A compact prediction takes
 /// about 150 bytes in memory, so two versions at the cap need about 60 MB.
 pub const PAIRED_CAP: usize = 200_000;
 
@@ -44,7 +44,7 @@ pub const MIN_PAIRED_SAMPLES: usize = 30;
 const MAX_CONCURRENT_SHARDS: usize = 16;
 
 /// Time before the request's deadline when raw reads stop, so that the unpaired fallback can
-/// still answer.
+/// still respond.
 const FALLBACK_RESERVE: Duration = Duration::from_secs(2);
 
 /// The response of the compare endpoint.
@@ -68,7 +68,7 @@ pub struct ComparisonResponse {
     pub shared_ids: u64,
     /// Shared ids with an actual, which the paired tests use.
     pub shared_labelled: u64,
-    /// The most raw predictions read per version for a paired comparison.
+    /// Maximum raw predictions read per version for a paired comparison.
     pub paired_cap: usize,
     /// The reason for unpaired tests, absent when paired.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +77,7 @@ pub struct ComparisonResponse {
     pub metrics: BTreeMap<String, MetricComparison>,
 }
 
-/// What a comparison keeps of one raw prediction.
+/// The part of one raw prediction that a comparison keeps.
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
     prediction: PredictionValue,

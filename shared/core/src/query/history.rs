@@ -25,7 +25,7 @@ pub struct HistoryPoint {
     pub value: Option<f64>,
     /// Labelled predictions in the window.
     pub labelled: u64,
-    /// Why the value is null.
+    /// The reason the value is null.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -16,7 +16,7 @@ use crate::{
     time::{floor_hour, Window},
 };
 
-/// Where a snapshot came from.
+/// The origin of a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
@@ -80,7 +80,7 @@ pub(super) async fn window_snapshot(
     }
 }
 
-/// Turns a failed window computation into the API's answer.
+/// Turns a failed window computation into the API's error response.
 fn compute_error(model: &str, error: ComputeError) -> ApiError {
     match error {
         ComputeError::ModelNotFound { .. } => unknown_model(model),

@@ -5,6 +5,7 @@
 //! window from 1h to 90d can be read at any hour. Listings page with opaque `next` tokens that
 //! [`crate::pagination`] seals against tampering.
 
+mod alerts;
 mod comparison;
 mod history;
 mod metrics;
@@ -51,11 +52,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        pattern: "/v1/models/{model}/alerts",
+    },
+    Route {
+        method: "GET",
         pattern: "/v1/models/{model}/monitors",
     },
 ];
 
-/// What every read handler needs: the store, the configuration, the token key, "now" and a
+/// The inputs of every read handler: the store, the configuration, the token key, "now" and a
 /// deadline.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -69,8 +74,8 @@ pub struct Context {
     pub tokens: TokenKey,
     /// The current time: windows end at its hour unless a request passes `at`.
     pub now: DateTime<Utc>,
-    /// When the request must be answered; a paired comparison still reading raw predictions
-    /// then falls back to the unpaired tests.
+    /// The time by which the response must be sent. A paired comparison still reading raw
+    /// predictions then falls back to the unpaired tests.
     pub deadline: Instant,
 }
 
@@ -88,7 +93,7 @@ impl Context {
     }
 }
 
-/// Answers one request to the read API. Never panics on request content: every invalid
+/// Handles one request to the read API. Never panics on request content: every invalid
 /// parameter or unknown route becomes an error response.
 pub async fn route(context: &Context, request: &Request<'_>) -> Response {
     let started = WallInstant::now();
@@ -120,6 +125,7 @@ async fn dispatch(context: &Context, index: usize, model: &str, query: Option<&s
         1 => ok(&metrics::metrics(context, model, query).await?),
         2 => ok(&history::history(context, model, query).await?),
         3 => ok(&comparison::compare(context, model, query).await?),
+        4 => ok(&alerts::alerts(context, model, query).await?),
         _ => ok(&models::monitors(context, model, query).await?),
     }
 }

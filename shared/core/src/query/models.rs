@@ -140,8 +140,8 @@ pub(super) async fn monitors(context: &Context, model: &str, query: Option<&str>
     let (source, monitors) = match (stored, &context.config.default_monitors) {
         (Some(set), _) => ("model", set.json),
         (None, Some(defaults)) => {
-            // The defaults are the body of a PUT, `{"monitors": [...]}`; the deployment checks
-            // them when the degradation check starts, so an unreadable value here is a 500.
+            // The defaults are the body of a PUT, `{"monitors": [...]}`. The degradation check
+            // validates them when it starts, so an unreadable value here is a deployment fault.
             let body: Value = serde_json::from_str(defaults).map_err(|e| ApiError {
                 status: 500,
                 error: "invalid configuration".into(),

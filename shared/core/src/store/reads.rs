@@ -1,9 +1,10 @@
-//! Reads that only the read API makes: which hours of a window hold a version's predictions.
+//! Reads that only the read API makes: which hours of a window hold a version's predictions, and
+//! one index shard of an hour.
 //!
 //! A paired comparison reads raw predictions through the hour index, eight shard queries per
 //! hour. Most hours of a long window hold nothing for a given version, so the hours to read
-//! are found first: those with an hour aggregate (`AGG#` / `H#{hour}`), plus those whose dirty
-//! marker says new predictions are waiting for the next computation.
+//! are found first: those with an hour aggregate (`AGG#` / `H#{hour}`), plus those with a dirty
+//! marker, whose new predictions wait for the next computation.
 
 use std::collections::BTreeSet;
 
@@ -16,8 +17,8 @@ use super::{
 };
 use crate::time::floor_hour;
 
-/// IAM actions of every read the query function makes, through this module and the catalogue,
-/// history, aggregate and hour-index reads it calls. All of them are reads.
+/// IAM actions of every call the query function makes, through this module and the catalogue,
+/// history, aggregate, hour-index and alert-log reads it uses. All of them are reads.
 pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 
 impl Store {

@@ -292,6 +292,7 @@ impl LocalPipeline {
                 version: record.version.clone(),
                 metric: Some(record.metric.clone()),
                 state: record.state.clone(),
+                transition: record.transition.as_str().to_string(),
                 severity: Some(record.severity.as_str().to_string()),
                 value: record.value,
                 baseline: record.baseline,

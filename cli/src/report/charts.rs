@@ -41,7 +41,7 @@ pub struct Series {
 /// A vertical marker at a moment, such as an alert.
 #[derive(Debug, Clone)]
 pub struct Marker {
-    /// When it happened.
+    /// The moment it marks.
     pub at: DateTime<Utc>,
     /// The marker's colour.
     pub color: RGBColor,

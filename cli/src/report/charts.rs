@@ -1,7 +1,7 @@
 //! SVG charts for the report, drawn with plotters' SVG backend.
 //!
-//! The backend writes text as SVG `<text>` elements and sizes it by estimate, so no font is
-//! loaded and the charts render the same on any machine. Every chart is returned as a string to
+//! The backend writes text as SVG `<text>` elements and sizes it by estimate, so drawing
+//! loads no font and needs none installed. Every chart is returned as a string to
 //! embed inline in the HTML.
 
 use chrono::{DateTime, TimeDelta, Utc};

@@ -37,6 +37,9 @@ use crate::report::{AlertRecord, HistoryPoint};
 
 /// How long one ingest call may keep retrying storage before it reports the records as failed.
 const INGEST_BUDGET: StdDuration = StdDuration::from_secs(30);
+/// The windows compute-metrics computes in a replay unless `MPT_WINDOWS` says otherwise: the
+/// ones the report, the summary and the monitor rules read.
+pub const REPLAY_WINDOWS: &str = "7d,30d";
 /// The stored windows read back for the report and the summary.
 pub const HISTORY_WINDOWS: [&str; 2] = ["7d", "30d"];
 /// Maximum snapshots read back per series. A series has one per tick, and hourly ticks from
@@ -64,8 +67,18 @@ pub struct Environment {
 impl Environment {
     /// Reads the configuration from the environment (`MPT_TABLE`, `MPT_WINDOWS`, ...), with the
     /// local topic `mpt-alerts` and the queue `MPT_ALERT_QUEUE` (default `mpt-alerts`).
+    ///
+    /// Without `MPT_WINDOWS`, the windows are [`REPLAY_WINDOWS`]: every extra window costs each
+    /// tick two more aggregate reads per version.
     pub async fn from_env() -> Result<Self, ReplayError> {
-        let config = Config::from_env().map_err(|error| ReplayError::Aws {
+        let config = Config::from_lookup(|name| {
+            let value = std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+            match value {
+                None if name == "MPT_WINDOWS" => Some(REPLAY_WINDOWS.to_string()),
+                other => other,
+            }
+        })
+        .map_err(|error| ReplayError::Aws {
             action: "reading the configuration".to_string(),
             detail: error.to_string(),
         })?;
@@ -279,6 +292,7 @@ impl LocalPipeline {
                 version: record.version.clone(),
                 metric: Some(record.metric.clone()),
                 state: record.state.clone(),
+                transition: record.transition.as_str().to_string(),
                 severity: Some(record.severity.as_str().to_string()),
                 value: record.value,
                 baseline: record.baseline,

@@ -287,6 +287,7 @@ mod tests {
             version: "elo".to_string(),
             metric: Some("roc_auc".to_string()),
             state: "firing".to_string(),
+            transition: "fired".to_string(),
             severity: Some("critical".to_string()),
             value: Some(0.534),
             baseline: Some(0.7),

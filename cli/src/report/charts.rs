@@ -1,7 +1,7 @@
 //! SVG charts for the report, drawn with plotters' SVG backend.
 //!
-//! The backend writes text as SVG `<text>` elements and sizes it by estimate, so no font is
-//! loaded and the charts render the same on any machine. Every chart is returned as a string to
+//! The backend writes text as SVG `<text>` elements and sizes it by estimate, so drawing
+//! loads no font and needs none installed. Every chart is returned as a string to
 //! embed inline in the HTML.
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -41,7 +41,7 @@ pub struct Series {
 /// A vertical marker at a moment, such as an alert.
 #[derive(Debug, Clone)]
 pub struct Marker {
-    /// When it happened.
+    /// The moment it marks.
     pub at: DateTime<Utc>,
     /// The marker's colour.
     pub color: RGBColor,
@@ -75,16 +75,15 @@ fn draw_time_series(
     y_label: &str,
     y_range: Option<(f64, f64)>,
 ) -> Result<(), ChartError> {
-    if series.iter().all(|line| line.points.is_empty()) {
-        return draw_empty(root);
-    }
-    let times = series
-        .iter()
-        .flat_map(|line| line.points.iter().map(|(at, _)| *at))
-        .chain(markers.iter().map(|marker| marker.at));
+    // The data alone sets the time axis, so an alert outside it cannot stretch the chart.
+    let times = series.iter().flat_map(|line| line.points.iter().map(|(at, _)| *at));
     let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
         return draw_empty(root);
     };
+    let markers: Vec<&Marker> = markers
+        .iter()
+        .filter(|marker| (first..=last).contains(&marker.at))
+        .collect();
     let x_range = day_number(first) - 1.0..day_number(last) + 1.0;
     let (y_min, y_max) = y_range.unwrap_or_else(|| value_range(series));
     let span_days = x_range.end - x_range.start;
@@ -112,7 +111,7 @@ fn draw_time_series(
         .map_err(chart_error)?;
 
     // Markers first, so the lines are drawn over their guides.
-    for marker in markers {
+    for marker in &markers {
         let x = day_number(marker.at);
         let guide = marker.color.mix(0.35).stroke_width(1);
         chart
@@ -239,7 +238,7 @@ fn format_day(day: f64, span_days: f64) -> String {
     };
     if span_days > 365.0 * 15.0 {
         at.format("%Y").to_string()
-    } else if span_days > 120.0 {
+    } else if span_days > 400.0 {
         at.format("%Y-%m").to_string()
     } else {
         at.format("%Y-%m-%d").to_string()
@@ -339,7 +338,23 @@ mod tests {
     }
 
     #[test]
-    fn format_day_uses_months_for_seasons() {
-        assert_eq!(format_day(day_number(day(0)), 400.0), "2020-09");
+    fn format_day_uses_months_for_years() {
+        assert_eq!(format_day(day_number(day(0)), 1_300.0), "2020-09");
+    }
+
+    #[test]
+    fn format_day_uses_days_for_one_season() {
+        assert_eq!(format_day(day_number(day(0)), 230.0), "2020-09-13");
+    }
+
+    #[test]
+    fn time_series_ignores_marker_outside_data() {
+        let marker = Marker {
+            at: day(900),
+            color: RED,
+            filled: true,
+        };
+        let svg = time_series(&[line(&[(0, 0.5), (2, 0.6)])], &[marker], "ROC-AUC", None).unwrap();
+        assert!(!svg.contains("<polygon"));
     }
 }

@@ -56,6 +56,8 @@ pub struct AlertRecord {
     pub metric: Option<String>,
     /// `firing` or `resolved`.
     pub state: String,
+    /// `fired`, `escalated` or `resolved`.
+    pub transition: String,
     /// `warning` or `critical`, when firing.
     pub severity: Option<String>,
     /// The metric's value.

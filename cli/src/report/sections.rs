@@ -61,7 +61,17 @@ footer { margin-top: 3em; color: #666; font-size: 0.85em; }
 /// Builds the whole document.
 pub fn document(input: &ReportInput<'_>) -> String {
     let mut html = String::new();
-    let title = format!("{MODEL}: Elo and RAPTOR on NBA seasons {}", input.scope);
+    let models = if input.games.iter().any(|game| game.raptor_prob1.is_some()) {
+        "Elo and RAPTOR"
+    } else {
+        "Elo"
+    };
+    let seasons = if input.scope.contains(" to ") {
+        "seasons"
+    } else {
+        "season"
+    };
+    let title = format!("{MODEL}: {models} on NBA {seasons} {}", input.scope);
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\

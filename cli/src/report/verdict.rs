@@ -131,23 +131,28 @@ fn alerts_sentence(alerts: &[AlertRecord]) -> String {
     if alerts.is_empty() {
         return "No monitor sent an alert during the replay.".to_string();
     }
-    let mut by_monitor: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    // Per monitor and version: (fired, escalated, resolved).
+    let mut by_monitor: BTreeMap<(&str, &str), (usize, usize, usize)> = BTreeMap::new();
     for alert in alerts {
         let entry = by_monitor.entry((&alert.monitor, &alert.version)).or_default();
-        if alert.state == "resolved" {
-            entry.1 += 1;
-        } else {
-            entry.0 += 1;
+        match alert.transition.as_str() {
+            "resolved" => entry.2 += 1,
+            "escalated" => entry.1 += 1,
+            _ => entry.0 += 1,
         }
     }
     let parts: Vec<String> = by_monitor
         .iter()
-        .map(|((monitor, version), (fired, resolved))| {
-            format!(
-                "{monitor} on {version} {} and resolved {}",
-                times(*fired, "fired"),
-                times_plain(*resolved)
-            )
+        .map(|((monitor, version), (fired, escalated, resolved))| {
+            let mut part = format!("{monitor} on {version} fired {}", times_plain(*fired));
+            if *escalated > 0 {
+                part.push_str(&format!(", escalated {}", times_plain(*escalated)));
+            }
+            match resolved {
+                0 => part.push_str(" and has not resolved"),
+                n => part.push_str(&format!(" and resolved {}", times_plain(*n))),
+            }
+            part
         })
         .collect();
     format!(
@@ -155,10 +160,6 @@ fn alerts_sentence(alerts: &[AlertRecord]) -> String {
         count(alerts.len() as u64),
         parts.join("; ")
     )
-}
-
-fn times(n: usize, verb: &str) -> String {
-    format!("{verb} {}", times_plain(n))
 }
 
 fn times_plain(n: usize) -> String {
@@ -185,13 +186,15 @@ mod tests {
 
     use super::*;
 
-    fn alert(monitor: &str, state: &str) -> AlertRecord {
+    fn alert(monitor: &str, transition: &str) -> AlertRecord {
+        let state = if transition == "resolved" { "resolved" } else { "firing" };
         AlertRecord {
             at: DateTime::<Utc>::from_timestamp(0, 0).unwrap(),
             monitor: monitor.to_string(),
             version: "elo".to_string(),
             metric: None,
             state: state.to_string(),
+            transition: transition.to_string(),
             severity: None,
             value: None,
             baseline: None,
@@ -207,11 +210,17 @@ mod tests {
     #[test]
     fn alerts_sentence_counts_firings_and_resolutions() {
         let alerts = [
-            alert("silence", "firing"),
+            alert("silence", "fired"),
             alert("silence", "resolved"),
-            alert("silence", "firing"),
+            alert("silence", "fired"),
         ];
         assert!(alerts_sentence(&alerts).contains("silence on elo fired twice and resolved once"));
+    }
+
+    #[test]
+    fn alerts_sentence_names_open_alert() {
+        let alerts = [alert("auc-drop", "fired"), alert("auc-drop", "escalated")];
+        assert!(alerts_sentence(&alerts).contains("fired once, escalated once and has not resolved"));
     }
 
     #[test]

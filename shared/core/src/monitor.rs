@@ -104,7 +104,8 @@ pub struct MonitorRule {
     /// Significance level of the test behind a `relative_drop`; [`DEFAULT_ALPHA`] when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
-    /// Evaluations in a row that must meet (or clear) the condition to fire (or resolve); 1 when unset.
+    /// Evaluations in a row that must meet (or clear) the condition to fire (or resolve);
+    /// [`crate::alert::state::DEFAULT_CONSECUTIVE`] (2) when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consecutive: Option<u32>,
     /// Shortest time between a resolution and the next firing.

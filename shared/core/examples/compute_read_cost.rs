@@ -81,12 +81,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let stats = &deps.read_stats;
         lines.push(format!(
-            "{count} predictions, {run}: {} aggregate items ({} KB of bodies) in {} queries, {:.1} RCU reported, \
+            "{count} predictions, {run}: {} aggregate items ({} KB of bodies) in {} BatchGetItem requests, \
              {} hours rebuilt, {:.1} s",
             stats.items(),
             stats.bytes() / 1024,
-            stats.queries(),
-            stats.capacity_units(),
+            stats.requests(),
             summary.hours_rebuilt,
             started.elapsed().as_secs_f64()
         ));

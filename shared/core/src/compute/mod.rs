@@ -125,55 +125,72 @@ pub async fn window_snapshots(
     end: DateTime<Utc>,
     segment_keys: &[String],
 ) -> Result<Vec<Snapshot>, ComputeError> {
-    let (start, end) = window.bounds(end);
-    let stats = deps.read_stats.as_ref();
-    let current = deps
-        .store
-        .read_window(model, version, config, &plan_window(start, end), segment_keys, stats)
-        .await?;
-    let (reference_start, reference_end) = reference_period(config, start);
-    let reference = deps
-        .store
-        .read_window(
-            model,
-            version,
-            config,
-            &plan_window(reference_start, reference_end),
-            segment_keys,
-            stats,
-        )
-        .await?;
-    let scope = |segment: Option<String>| SnapshotScope {
-        model: model.to_string(),
-        version: version.to_string(),
-        window,
-        segment,
-        start,
-        end,
-    };
-    let reference_of = |aggregate| Reference {
-        aggregate,
-        start: reference_start,
-        end: reference_end,
-    };
+    version_snapshots(deps, model, version, config, &[window], end, segment_keys).await
+}
 
-    let mut snapshots = vec![build_snapshot(
-        scope(None),
-        &current.total,
-        Some(reference_of(&reference.total)),
-    )];
-    for (key, values) in &current.segments {
-        for (value, aggregate) in values {
-            let reference = reference
-                .segments
-                .get(key)
-                .and_then(|values| values.get(value))
-                .map(reference_of);
-            snapshots.push(build_snapshot(
-                scope(Some(format!("{key}:{value}"))),
-                aggregate,
-                reference,
-            ));
+/// Computes the snapshots of several windows of one version, window by window, each as
+/// [`window_snapshots`] orders them.
+///
+/// The windows and their drift references are read together, so an aggregate that several of
+/// them hold is fetched once.
+pub async fn version_snapshots(
+    deps: &ComputeDeps,
+    model: &str,
+    version: &str,
+    config: &ModelConfig,
+    windows: &[Window],
+    end: DateTime<Utc>,
+    segment_keys: &[String],
+) -> Result<Vec<Snapshot>, ComputeError> {
+    // Plans in pairs: each window, then its reference period.
+    let mut plans = Vec::with_capacity(2 * windows.len());
+    let mut bounds = Vec::with_capacity(windows.len());
+    for window in windows {
+        let (start, end) = window.bounds(end);
+        let (reference_start, reference_end) = reference_period(config, start);
+        plans.push(plan_window(start, end));
+        plans.push(plan_window(reference_start, reference_end));
+        bounds.push((*window, start, end, reference_start, reference_end));
+    }
+    let sets = deps
+        .store
+        .read_windows(model, version, config, &plans, segment_keys, deps.read_stats.as_ref())
+        .await?;
+
+    let mut snapshots = Vec::new();
+    for ((window, start, end, reference_start, reference_end), pair) in bounds.into_iter().zip(sets.chunks_exact(2)) {
+        let (current, reference) = (&pair[0], &pair[1]);
+        let scope = |segment: Option<String>| SnapshotScope {
+            model: model.to_string(),
+            version: version.to_string(),
+            window,
+            segment,
+            start,
+            end,
+        };
+        let reference_of = |aggregate| Reference {
+            aggregate,
+            start: reference_start,
+            end: reference_end,
+        };
+        snapshots.push(build_snapshot(
+            scope(None),
+            &current.total,
+            Some(reference_of(&reference.total)),
+        ));
+        for (key, values) in &current.segments {
+            for (value, aggregate) in values {
+                let reference = reference
+                    .segments
+                    .get(key)
+                    .and_then(|values| values.get(value))
+                    .map(reference_of);
+                snapshots.push(build_snapshot(
+                    scope(Some(format!("{key}:{value}"))),
+                    aggregate,
+                    reference,
+                ));
+            }
         }
     }
     Ok(snapshots)

@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::{sync::Semaphore, task::JoinSet};
 use tracing::{error, info, warn};
 
-use super::{segment_keys, window_snapshots, ComputeDeps, ComputeError};
+use super::{segment_keys, version_snapshots, ComputeDeps, ComputeError};
 use crate::{
     aggregate::AggregateSet,
     cloudwatch::snapshot_datums,
@@ -184,11 +184,9 @@ async fn compute_model(
             continue;
         }
         summary.versions += 1;
-        for window in &config.windows {
-            let computed =
-                window_snapshots(deps, &model.name, &version.version, &model.config, *window, end, &keys).await?;
-            snapshots.extend(computed);
-        }
+        let computed =
+            version_snapshots(deps, &model.name, &version.version, &model.config, &config.windows, end, &keys).await?;
+        snapshots.extend(computed);
     }
 
     let mut to_publish = Vec::new();

@@ -7,24 +7,20 @@
 //! because sparse histogram counts compress several times over and read cost is billed per 4 KB.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, BTreeSet},
     io::{Read, Write as _},
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use aws_sdk_dynamodb::{
-    primitives::Blob,
-    types::{AttributeValue, ReturnConsumedCapacity},
-};
+use aws_sdk_dynamodb::{primitives::Blob, types::AttributeValue};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use flate2::{read::DeflateDecoder, write::DeflateEncoder, Compression};
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    batch::Write,
+    batch::{Key, Write, BATCH_GET_MAX_KEYS},
     item::{expires_at, int, s, time_value, Item, ItemReader, MAX_ITEM_BYTES},
     keys,
-    retry::with_retry,
     Store, StoreError,
 };
 use crate::{
@@ -34,7 +30,10 @@ use crate::{
 };
 
 /// IAM actions this module calls.
-pub const IAM_ACTIONS: &[&str] = &["dynamodb:BatchWriteItem", "dynamodb:Query"];
+pub const IAM_ACTIONS: &[&str] = &["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"];
+
+/// IAM actions of the aggregate reads, which the degradation check and the read API also make.
+pub const READ_IAM_ACTIONS: &[&str] = &["dynamodb:BatchGetItem"];
 
 /// Version of the body encoding, stored with each item so a later change can tell old bodies apart.
 const BODY_FORMAT: i64 = 1;
@@ -43,14 +42,12 @@ const BODY_FORMAT: i64 = 1;
 /// for the keys and the other attributes.
 pub const MAX_BODY_BYTES: usize = 380 * 1024;
 
-/// Read counters of aggregate queries, for measuring what a run costs.
+/// Read counters of aggregate reads, for measuring what a run costs.
 #[derive(Debug, Default)]
 pub struct ReadStats {
     items: AtomicU64,
     bytes: AtomicU64,
-    /// Consumed read capacity in thousandths of a unit.
-    capacity_milli: AtomicU64,
-    queries: AtomicU64,
+    requests: AtomicU64,
 }
 
 impl ReadStats {
@@ -64,19 +61,14 @@ impl ReadStats {
         self.bytes.load(Ordering::Relaxed)
     }
 
-    /// Returns the read capacity units DynamoDB reported as consumed (0 when it reports none).
-    pub fn capacity_units(&self) -> f64 {
-        self.capacity_milli.load(Ordering::Relaxed) as f64 / 1_000.0
-    }
-
-    /// Returns the number of Query pages requested.
-    pub fn queries(&self) -> u64 {
-        self.queries.load(Ordering::Relaxed)
+    /// Returns the number of `BatchGetItem` requests made, retries of unprocessed keys aside.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 }
 
 /// The time span an aggregate item covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Span {
     /// A UTC hour, by its start.
     Hour(DateTime<Utc>),
@@ -229,99 +221,170 @@ impl Store {
         segment_keys: &[String],
         stats: &ReadStats,
     ) -> Result<AggregateSet, StoreError> {
-        let mut set = AggregateSet::empty(config).map_err(|error| merge_failed(model, version, error))?;
-        for aggregate in self.read_plan::<Aggregate>(model, version, None, plan, stats).await? {
-            set.total
-                .merge(&aggregate)
-                .map_err(|error| merge_failed(model, version, error))?;
-        }
-        for key in segment_keys {
-            for values in self
-                .read_plan::<BTreeMap<String, Aggregate>>(model, version, Some(key), plan, stats)
-                .await?
-            {
-                set.merge_segment(key, &values)
-                    .map_err(|error| merge_failed(model, version, error))?;
-            }
-        }
-        set.cap_values().map_err(|error| merge_failed(model, version, error))?;
-        Ok(set)
+        let mut sets = self
+            .read_windows(model, version, config, std::slice::from_ref(plan), segment_keys, stats)
+            .await?;
+        Ok(sets.swap_remove(0))
     }
 
-    /// Reads the bodies of every item in a plan: the whole days in one range query, and the
-    /// edge hours in one range query per contiguous run.
-    async fn read_plan<T: DeserializeOwned>(
+    /// Reads and merges the version's aggregates over several planned windows, returning one set
+    /// per plan, in order.
+    ///
+    /// Each item is fetched once by its key with `BatchGetItem`, however many plans hold it: a
+    /// run's windows and their drift references overlap, and a key lookup costs the same at
+    /// any table size, where a range query pays for every item in its range.
+    pub async fn read_windows(
         &self,
         model: &str,
         version: &str,
-        segment_key: Option<&str>,
-        plan: &WindowPlan,
+        config: &ModelConfig,
+        plans: &[WindowPlan],
+        segment_keys: &[String],
         stats: &ReadStats,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut ranges: Vec<(String, String)> = Vec::new();
-        // The upper bound takes in the extra parts of the last span (`{sk}#{part}`).
-        if let (Some(first), Some(last)) = (plan.days.first(), plan.days.last()) {
-            ranges.push((
-                aggregate_sk(segment_key, Span::Day(*first)),
-                format!("{}#~", aggregate_sk(segment_key, Span::Day(*last))),
-            ));
+    ) -> Result<Vec<AggregateSet>, StoreError> {
+        let spans: BTreeSet<Span> = plans.iter().flat_map(plan_spans).collect();
+        let bodies = self.read_spans(model, version, &spans, segment_keys, stats).await?;
+
+        let mut sets = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let mut set = AggregateSet::empty(config).map_err(|error| merge_failed(model, version, error))?;
+            for span in plan_spans(plan) {
+                for body in bodies.get(&(None, span)).into_iter().flatten() {
+                    let aggregate: Aggregate = decode_body(&body.bytes).map_err(|_| body.corrupt())?;
+                    set.total
+                        .merge(&aggregate)
+                        .map_err(|error| merge_failed(model, version, error))?;
+                }
+                for key in segment_keys {
+                    for body in bodies.get(&(Some(key.clone()), span)).into_iter().flatten() {
+                        let values: BTreeMap<String, Aggregate> =
+                            decode_body(&body.bytes).map_err(|_| body.corrupt())?;
+                        set.merge_segment(key, &values)
+                            .map_err(|error| merge_failed(model, version, error))?;
+                    }
+                }
+            }
+            set.cap_values().map_err(|error| merge_failed(model, version, error))?;
+            sets.push(set);
         }
-        for run in contiguous_runs(&plan.hours) {
-            ranges.push((
-                aggregate_sk(segment_key, Span::Hour(run.0)),
-                format!("{}#~", aggregate_sk(segment_key, Span::Hour(run.1))),
-            ));
-        }
+        Ok(sets)
+    }
+
+    /// Fetches the stored bodies of `spans`, for the version and for each segment key: every
+    /// part 0 first, then the further parts that a part 0 names.
+    async fn read_spans(
+        &self,
+        model: &str,
+        version: &str,
+        spans: &BTreeSet<Span>,
+        segment_keys: &[String],
+        stats: &ReadStats,
+    ) -> Result<BTreeMap<(Option<String>, Span), Vec<StoredBody>>, StoreError> {
         let pk = keys::aggregate_pk(model, version);
-        let mut bodies = Vec::new();
-        for (from, to) in ranges {
-            for item in current_parts(self.query_range(&pk, &from, &to, stats).await?) {
-                let reader = ItemReader::new(&item);
-                let Some(AttributeValue::B(body)) = reader.get("body") else {
-                    return Err(reader.corrupt("body", "missing or not binary"));
-                };
-                stats.bytes.fetch_add(body.as_ref().len() as u64, Ordering::Relaxed);
-                bodies.push(decode_body(body.as_ref()).map_err(|_| reader.corrupt("body", "cannot be decoded"))?);
+        let scopes: Vec<Option<String>> = std::iter::once(None)
+            .chain(segment_keys.iter().cloned().map(Some))
+            .collect();
+        let mut wanted: Vec<((Option<String>, Span), Key)> = Vec::new();
+        for scope in &scopes {
+            for span in spans {
+                let sk = aggregate_sk(scope.as_deref(), *span);
+                wanted.push(((scope.clone(), *span), Key::new(pk.clone(), sk)));
+            }
+        }
+
+        let mut bodies: BTreeMap<(Option<String>, Span), Vec<StoredBody>> = BTreeMap::new();
+        let mut further: Vec<((Option<String>, Span), Key)> = Vec::new();
+        for (at, item) in self.get_items(wanted, stats).await? {
+            let body = StoredBody::of(&item, stats)?;
+            let parts = ItemReader::new(&item).get("parts").and_then(|value| match value {
+                AttributeValue::N(text) => text.parse::<usize>().ok(),
+                _ => None,
+            });
+            for part in 1..parts.unwrap_or(1) {
+                further.push((at.clone(), Key::new(pk.clone(), part_sk(&body.sk, part))));
+            }
+            bodies.entry(at).or_default().push(body);
+        }
+        if !further.is_empty() {
+            let expected = further.len();
+            let found = self.get_items(further, stats).await?;
+            if found.len() < expected {
+                return Err(StoreError::Corrupt {
+                    key: pk,
+                    attribute: "parts".to_string(),
+                    detail: format!(
+                        "{} of the {expected} further parts of split segment aggregates are missing; \
+                         rebuild them by marking their hours dirty",
+                        expected - found.len()
+                    ),
+                });
+            }
+            for (at, item) in found {
+                bodies.entry(at).or_default().push(StoredBody::of(&item, stats)?);
             }
         }
         Ok(bodies)
     }
 
-    /// Reads every item of `pk` whose sort key is in `[from, to]`, consistently.
-    async fn query_range(&self, pk: &str, from: &str, to: &str, stats: &ReadStats) -> Result<Vec<Item>, StoreError> {
-        let deadline = self.read_deadline();
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let output = with_retry(self.retry, deadline, "Query", || {
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
-                    .expression_attribute_values(":from", AttributeValue::S(from.to_string()))
-                    .expression_attribute_values(":to", AttributeValue::S(to.to_string()))
-                    .consistent_read(true)
-                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                    .set_exclusive_start_key(start.clone())
-                    .send()
-            })
-            .await?;
-            stats.queries.fetch_add(1, Ordering::Relaxed);
-            if let Some(units) = output.consumed_capacity().and_then(|c| c.capacity_units()) {
-                stats
-                    .capacity_milli
-                    .fetch_add((units * 1_000.0).round() as u64, Ordering::Relaxed);
-            }
-            let page = output.items.unwrap_or_default();
-            stats.items.fetch_add(page.len() as u64, Ordering::Relaxed);
-            items.extend(page);
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
+    /// Reads items by key, consistently, and returns those that exist with their labels.
+    async fn get_items<L: Clone>(&self, wanted: Vec<(L, Key)>, stats: &ReadStats) -> Result<Vec<(L, Item)>, StoreError> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Key> = wanted.iter().map(|(_, key)| key.clone()).collect();
+        let outcomes = self.batch_get(&keys, true, self.read_deadline()).await;
+        stats
+            .requests
+            .fetch_add(keys.len().div_ceil(BATCH_GET_MAX_KEYS) as u64, Ordering::Relaxed);
+        let mut found = Vec::new();
+        for ((label, _), outcome) in wanted.into_iter().zip(outcomes) {
+            if let Some(item) = outcome? {
+                stats.items.fetch_add(1, Ordering::Relaxed);
+                found.push((label, item));
             }
         }
+        Ok(found)
     }
+}
+
+/// A stored aggregate body, still compressed, with its sort key for error messages.
+struct StoredBody {
+    sk: String,
+    bytes: Vec<u8>,
+}
+
+impl StoredBody {
+    fn of(item: &Item, stats: &ReadStats) -> Result<Self, StoreError> {
+        let reader = ItemReader::new(item);
+        let Some(AttributeValue::B(body)) = reader.get("body") else {
+            return Err(reader.corrupt("body", "missing or not binary"));
+        };
+        let sk = match reader.get("sk") {
+            Some(AttributeValue::S(sk)) => sk.clone(),
+            _ => return Err(reader.corrupt("sk", "missing or not a string")),
+        };
+        stats.bytes.fetch_add(body.as_ref().len() as u64, Ordering::Relaxed);
+        Ok(Self {
+            sk,
+            bytes: body.as_ref().to_vec(),
+        })
+    }
+
+    fn corrupt(&self) -> StoreError {
+        StoreError::Corrupt {
+            key: self.sk.clone(),
+            attribute: "body".to_string(),
+            detail: "cannot be decoded; rebuild the aggregate by marking its hour dirty".to_string(),
+        }
+    }
+}
+
+/// Returns the spans of a plan: its whole days, then its edge hours, each oldest first.
+fn plan_spans(plan: &WindowPlan) -> impl Iterator<Item = Span> + '_ {
+    plan.days
+        .iter()
+        .map(|day| Span::Day(*day))
+        .chain(plan.hours.iter().map(|hour| Span::Hour(*hour)))
 }
 
 /// Returns the sort key of part `part` of a span: the span's own key for part 0, else the key
@@ -375,49 +438,6 @@ pub(crate) fn split_values(values: &BTreeMap<String, Aggregate>) -> Result<Vec<(
         .collect()
 }
 
-/// Keeps the items of the latest write of each span: part 0 names how many parts that write
-/// made, and parts past it are left over from an earlier, larger write.
-fn current_parts(items: Vec<Item>) -> Vec<Item> {
-    let number = |item: &Item, name: &str| match item.get(name) {
-        Some(AttributeValue::N(text)) => text.parse::<usize>().ok(),
-        _ => None,
-    };
-    let sk = |item: &Item| match item.get("sk") {
-        Some(AttributeValue::S(text)) => text.clone(),
-        _ => String::new(),
-    };
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for item in &items {
-        if number(item, "part").unwrap_or(0) == 0 {
-            counts.insert(sk(item), number(item, "parts").unwrap_or(1));
-        }
-    }
-    items
-        .into_iter()
-        .filter(|item| {
-            let part = number(item, "part").unwrap_or(0);
-            if part == 0 {
-                return true;
-            }
-            let full = sk(item);
-            let base = full.strip_suffix(&format!("#{part}")).unwrap_or(&full);
-            counts.get(base).is_some_and(|parts| part < *parts)
-        })
-        .collect()
-}
-
-/// Splits sorted hour starts into runs of consecutive hours, as (first, last) pairs.
-fn contiguous_runs(hours: &[DateTime<Utc>]) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    for hour in hours {
-        match runs.last_mut() {
-            Some(run) if *hour - run.1 == chrono::TimeDelta::hours(1) => run.1 = *hour,
-            _ => runs.push((*hour, *hour)),
-        }
-    }
-    runs
-}
-
 fn merge_failed(model: &str, version: &str, error: crate::aggregate::AggregateError) -> StoreError {
     StoreError::Corrupt {
         key: keys::aggregate_pk(model, version),
@@ -431,52 +451,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn contiguous_runs_split_at_gaps() {
-        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
-        let hours = [
-            at("2023-06-10T22:00:00Z"),
-            at("2023-06-10T23:00:00Z"),
-            at("2023-06-17T00:00:00Z"),
-        ];
-        let runs = contiguous_runs(&hours);
-        assert_eq!(runs.len(), 2);
-        assert_eq!(runs[0], (hours[0], hours[1]));
-        assert_eq!(runs[1], (hours[2], hours[2]));
-    }
-
-    #[test]
     fn segment_sort_keys_do_not_share_the_version_prefix() {
         let hour = "2023-06-12T17:00:00Z".parse().unwrap();
         assert_eq!(aggregate_sk(None, Span::Hour(hour)), "H#2023-06-12T17");
         assert_eq!(
             aggregate_sk(Some("stage#x"), Span::Hour(hour)),
             "S#stage%23x#H#2023-06-12T17"
-        );
-    }
-
-    #[test]
-    fn stale_parts_are_dropped() {
-        let item = |sk: &str, part: usize, parts: usize| {
-            Item::from([
-                ("sk".to_string(), s(sk)),
-                ("part".to_string(), int(part as i64)),
-                ("parts".to_string(), int(parts as i64)),
-            ])
-        };
-        let items = vec![
-            item("S#k#H#2023-06-12T17", 0, 2),
-            item("S#k#H#2023-06-12T17#1", 1, 2),
-            item("S#k#H#2023-06-12T17#2", 2, 3),
-            item("S#k#H#2023-06-12T18", 0, 1),
-            item("S#k#H#2023-06-12T18#1", 1, 2),
-        ];
-        let kept: Vec<String> = current_parts(items)
-            .iter()
-            .map(|item| ItemReader::new(item).string("sk").unwrap())
-            .collect();
-        assert_eq!(
-            kept,
-            vec!["S#k#H#2023-06-12T17", "S#k#H#2023-06-12T17#1", "S#k#H#2023-06-12T18"]
         );
     }
 

@@ -17,8 +17,9 @@ use super::{
 };
 use crate::time::floor_hour;
 
-/// IAM actions of every call the query function makes, through this module and the catalogue,
-/// history, aggregate, hour-index and alert-log reads it uses. All of them are reads.
+/// IAM actions of the calls the query function makes through this module and the catalogue,
+/// history, hour-index and alert-log reads it uses; its aggregate reads are declared in
+/// `aggregates::READ_IAM_ACTIONS`. All of them are reads.
 pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 
 impl Store {

@@ -31,7 +31,8 @@ start() {
     scripts/python-env.sh
     local port
     port=$(free_port)
-    .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$run_dir/emulator.log" 2>&1 &
+    # moto's server, launched through scripts/emulator/server.py, which speeds up its Query.
+    .venv/bin/python scripts/emulator/server.py -H 127.0.0.1 -p "$port" >"$run_dir/emulator.log" 2>&1 &
     echo $! >"$pid_file"
     echo "$port" >"$port_file"
     for _ in $(seq 1 100); do

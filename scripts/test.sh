@@ -17,6 +17,9 @@ export AWS_EC2_METADATA_DISABLED=true
 
 cargo test --workspace --locked
 
+# The emulator launcher's Query must answer exactly as moto's own.
+.venv/bin/python -m pytest -q -p no:cacheprovider scripts/emulator
+
 # Template checks: both run offline. `sam validate --lint` runs cfn-lint on the SAM template;
 # the bare cfn-lint run also fails on warnings (exit codes 4 and 8 are warnings and notes).
 export SAM_CLI_TELEMETRY=0

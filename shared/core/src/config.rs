@@ -14,6 +14,7 @@ pub const ENV_VARS: &[&str] = &[
     "MPT_DASHBOARD_URL",
     "MPT_PUBLISHED_METRICS",
     "MPT_DEFAULT_MONITORS",
+    "MPT_PAGINATION_KEY",
 ];
 
 /// The metrics published to CloudWatch when `MPT_PUBLISHED_METRICS` is unset.

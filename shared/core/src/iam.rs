@@ -52,8 +52,8 @@ const INGEST_DYNAMODB: &[&[&str]] = &[
 ];
 
 /// Actions the metrics computation calls: registrations, dirty markers, raw hours, aggregates,
-/// history and CloudWatch. It writes aggregates through its own module, not the batch module, so
-/// it has no `BatchGetItem`.
+/// history and CloudWatch. It reads and writes aggregates through their own module, which fetches
+/// a version's hour and day items with `BatchGetItem`.
 const COMPUTE: &[&[&str]] = &[
     catalog::IAM_ACTIONS,
     dirty::IAM_ACTIONS,
@@ -113,6 +113,7 @@ mod tests {
     fn compute_actions_are_exact() {
         let expected = [
             "cloudwatch:PutMetricData",
+            "dynamodb:BatchGetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:DeleteItem",
             "dynamodb:GetItem",
@@ -138,7 +139,7 @@ mod tests {
 
     #[test]
     fn query_actions_are_reads() {
-        let expected = ["dynamodb:GetItem", "dynamodb:Query"];
+        let expected = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query"];
         assert_eq!(actions(Function::Query), expected.into_iter().collect());
     }
 

@@ -184,8 +184,16 @@ async fn compute_model(
             continue;
         }
         summary.versions += 1;
-        let computed =
-            version_snapshots(deps, &model.name, &version.version, &model.config, &config.windows, end, &keys).await?;
+        let computed = version_snapshots(
+            deps,
+            &model.name,
+            &version.version,
+            &model.config,
+            &config.windows,
+            end,
+            &keys,
+        )
+        .await?;
         snapshots.extend(computed);
     }
 

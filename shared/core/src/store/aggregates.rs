@@ -20,8 +20,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use super::{
     batch::{Key, Write, BATCH_GET_MAX_KEYS},
     item::{expires_at, int, s, time_value, Item, ItemReader, MAX_ITEM_BYTES},
-    keys,
-    Store, StoreError,
+    keys, Store, StoreError,
 };
 use crate::{
     aggregate::{Aggregate, AggregateSet},
@@ -327,7 +326,11 @@ impl Store {
     }
 
     /// Reads items by key, consistently, and returns those that exist with their labels.
-    async fn get_items<L: Clone>(&self, wanted: Vec<(L, Key)>, stats: &ReadStats) -> Result<Vec<(L, Item)>, StoreError> {
+    async fn get_items<L: Clone>(
+        &self,
+        wanted: Vec<(L, Key)>,
+        stats: &ReadStats,
+    ) -> Result<Vec<(L, Item)>, StoreError> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 scripts/python-env.sh
 endpoint=$(scripts/emulator.sh start)
-trap 'scripts/emulator.sh stop' EXIT
+trap 'scripts/emulator.sh stop "$endpoint"' EXIT
 
 # Dummy credentials and no metadata probing: every AWS call goes to the emulator.
 export AWS_ENDPOINT_URL="$endpoint"
@@ -27,7 +27,12 @@ export SAM_CLI_TELEMETRY=0
 .venv/bin/sam validate --lint --template template.yaml --region us-east-1
 
 # The Python client's tests start `mpt serve` from this build against the same emulator.
-cargo build --locked -p mpt-cli
+# `cargo test` above built target/debug/mpt for the command line's own tests; a separate
+# `cargo build` would resolve other features and compile many dependencies again.
+if [[ ! -x target/debug/mpt ]]; then
+    echo "target/debug/mpt is missing after cargo test; build it with cargo build -p mpt-cli" >&2
+    exit 1
+fi
 # The client is installed into a directory of this checkout, not into .venv, so the tests
 # import the package as built from this checkout whatever else shares the virtualenv.
 client_dir=.run/python-client

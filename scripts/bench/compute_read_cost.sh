@@ -14,7 +14,7 @@ if [[ ${#sizes[@]} -eq 0 ]]; then
 fi
 
 endpoint=$(scripts/emulator.sh start)
-trap 'scripts/emulator.sh stop' EXIT
+trap 'scripts/emulator.sh stop "$endpoint"' EXIT
 export AWS_ENDPOINT_URL="$endpoint"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true

@@ -1,9 +1,10 @@
 //! The local AWS emulator a replay starts when `AWS_ENDPOINT_URL` is unset, and the environment
 //! the AWS SDK needs to reach it.
 //!
-//! The repository's `scripts/emulator.sh` starts moto's server on a free port of 127.0.0.1,
+//! The repository's `scripts/emulator.sh` starts a new moto server on a free port of 127.0.0.1,
 //! creating `.venv` first if needed, and stops exactly that process by its id. The guard here
-//! calls `stop` when dropped, so the server also stops when the replay fails or is interrupted.
+//! stops its own server when dropped, so the server also stops when the replay fails or is
+//! interrupted, and other runs' servers keep running.
 
 use std::{
     env,
@@ -66,8 +67,10 @@ impl Emulator {
                 endpoint: endpoint.trim().to_string(),
             }),
             _ => {
-                // The script may have started the server before failing; stop it either way.
-                stop(root);
+                // The script stops a server that did not answer; no endpoint means nothing to stop.
+                if let Some(endpoint) = endpoint {
+                    stop(root, endpoint.trim());
+                }
                 Err(ReplayError::Emulator {
                     detail: format!(
                         "{EMULATOR_SCRIPT} start failed ({}): {}",
@@ -87,18 +90,19 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        stop(&self.root);
+        stop(&self.root, &self.endpoint);
     }
 }
 
-fn stop(root: &Path) {
+fn stop(root: &Path, endpoint: &str) {
     let stopped = Command::new("bash")
         .arg(EMULATOR_SCRIPT)
         .arg("stop")
+        .arg(endpoint)
         .current_dir(root)
         .status();
     if let Err(error) = stopped {
-        tracing::warn!(%error, "could not stop the emulator; see .run/emulator.pid for its process id");
+        tracing::warn!(%error, endpoint, "could not stop the emulator; its process id is in .run/");
     }
 }
 

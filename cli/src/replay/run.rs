@@ -68,6 +68,8 @@ pub fn command(args: ReplayArgs) -> Result<(), CommandError> {
             args.tick_every
         )));
     }
+    // A report path that cannot be written fails now, not after the whole replay.
+    crate::report::check_writable(&args.report).map_err(|error| CommandError::usage(error.to_string()))?;
     let root = find_repository_root().map_err(CommandError::failure)?;
     let games = load_games(&root.join("data"), args.season, args.history).map_err(|error| match error {
         ReplayError::Data(data::DataError::SeasonNotFound { .. }) => CommandError::usage(error.to_string()),

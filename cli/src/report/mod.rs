@@ -96,6 +96,31 @@ pub fn render(input: &ReportInput<'_>) -> String {
     sections::document(input)
 }
 
+/// Checks, before a long run, that the report can be written to `path`: creates its folder and
+/// writes and removes a probe file beside it, leaving `path` itself untouched.
+pub fn check_writable(path: &Path) -> Result<(), ReplayError> {
+    let failed = |source| ReplayError::Report {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(failed(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a folder; name a file, such as report/index.html",
+        )));
+    }
+    let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        std::fs::create_dir_all(parent).map_err(failed)?;
+    }
+    let name = path.file_name().map(|name| name.to_string_lossy()).unwrap_or_default();
+    let probe = parent
+        .unwrap_or_else(|| Path::new("."))
+        .join(format!(".{name}.{}.probe", std::process::id()));
+    std::fs::write(&probe, b"").map_err(failed)?;
+    std::fs::remove_file(&probe).map_err(failed)
+}
+
 /// Writes the report to `path`, creating its folder.
 pub fn write(path: &Path, html: &str) -> Result<(), ReplayError> {
     let failed = |source| ReplayError::Report {
@@ -106,4 +131,47 @@ pub fn write(path: &Path, html: &str) -> Result<(), ReplayError> {
         std::fs::create_dir_all(parent).map_err(failed)?;
     }
     std::fs::write(path, html).map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("mpt-report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn check_writable_creates_folder_not_file() {
+        let dir = scratch("ok");
+        let path = dir.join("nested").join("index.html");
+        check_writable(&path).unwrap();
+        assert!(dir.join("nested").is_dir());
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.join("nested")).unwrap().count(), 0);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn check_writable_rejects_folder() {
+        let dir = scratch("folder");
+        std::fs::create_dir_all(&dir).unwrap();
+        let error = check_writable(&dir).unwrap_err().to_string();
+        assert!(error.contains("name a file"), "{error}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn check_writable_rejects_path_under_file() {
+        let dir = scratch("under-file");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(check_writable(&file.join("index.html")).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -39,7 +39,7 @@ def emulator_endpoint() -> Iterator[str]:
     try:
         yield endpoint
     finally:
-        subprocess.run([str(script), "stop"], check=False)
+        subprocess.run([str(script), "stop", endpoint], check=False)
 
 
 class ServerProcess:

@@ -19,8 +19,15 @@ use mpt_core::{
 #[derive(Debug, Clone, clap::Args)]
 pub struct TickArgs {
     /// The scheduled event's time, RFC 3339 (2023-06-13T00:00:00Z): the runs' "now".
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
     pub at: DateTime<Utc>,
+}
+
+/// Parses `--at` as an RFC 3339 time, naming the expected form when it is not one.
+fn parse_at(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|error| format!("{value:?} is not an RFC 3339 time ({error}); write it like 2023-06-13T00:00:00Z"))
 }
 
 /// A tick failure, naming what failed and what to do.
@@ -166,5 +173,17 @@ mod tests {
             ..CheckSummary::default()
         };
         assert!(check_line("2023-06-13T00:00:00Z", &summary).contains("2 fired"));
+    }
+
+    #[test]
+    fn parse_at_names_expected_form() {
+        let error = parse_at("yesterday").unwrap_err();
+        assert!(error.contains("2023-06-13T00:00:00Z"), "{error}");
+    }
+
+    #[test]
+    fn parse_at_reads_offsets_as_utc() {
+        let at = parse_at("2023-06-13T02:00:00+02:00").unwrap();
+        assert_eq!(at.to_rfc3339(), "2023-06-13T00:00:00+00:00");
     }
 }

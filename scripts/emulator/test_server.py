@@ -1,6 +1,5 @@
 """Checks that the emulator launcher's Query answers exactly as moto's own."""
 
-import os
 import random
 
 import boto3
@@ -59,8 +58,13 @@ def requests():
 
 
 @pytest.fixture
-def client():
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
+def client(monkeypatch):
+    # The table lives in this process's moto, not in a server the environment may point at.
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(

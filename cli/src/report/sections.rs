@@ -234,8 +234,11 @@ fn metrics_over_time(html: &mut String, input: &ReportInput<'_>) {
         html,
         "<p class=\"note\">The {CHART_WINDOW} window as compute-metrics stored it at each tick, read back from the \
          table, where it held at least {MIN_CHART_LABELLED} labelled predictions. Triangles along the top mark alerts \
-         on that metric in the version's colour: filled when a monitor fired, hollow when it resolved. Lines break \
-         across gaps of more than a week without data.</p>"
+         on that metric in the version's colour: filled when a monitor fired, hollow when it resolved. A rule may \
+         watch a shorter window than the one drawn, such as the ROC-AUC drop rule's 14 days, so a marker can sit \
+         where this line moves little; \"Alerts sent\" below gives each alert's own values. A rule with fewer \
+         labelled predictions than its min_samples is not evaluated, so short stretches, such as the last weeks \
+         of the playoffs, can dip without an alert. Lines break across gaps of more than a week without data.</p>"
     );
     let versions = versions_in(input);
     html.push_str(&legend(&versions));

@@ -118,7 +118,9 @@ async fn read_body(request: hyper::Request<Incoming>) -> Result<Bytes, ApiError>
         status: 413,
         error: "body too large".to_string(),
         field: None,
-        detail: format!("the body is more than {MAX_READ_BYTES} bytes; split the records into smaller requests"),
+        detail: "the body is larger than the API's limit of 1 MiB (1,048,576 bytes); split the records into \
+                 smaller requests"
+            .to_string(),
     };
 
     // A declared length over the cap gets its 413 before any of the body is read.

@@ -99,7 +99,7 @@ pub struct MonitorRule {
     pub metric: Option<String>,
     /// The window the metric is computed over.
     pub window: Window,
-    /// The reference of a `relative_drop` rule; the 30 days before the window when unset.
+    /// The reference of a `relative_drop` rule, or the 30 days before the window when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
     /// `relative_drop`: the largest allowed drop as a fraction of the baseline value.

@@ -74,7 +74,7 @@ pub enum Computed {
 }
 
 impl Computed {
-    /// Returns whether a model of `task` has the metric; `None` stands for a model of any task.
+    /// Returns whether a model of `task` has the metric. `None` means a model of any task.
     pub fn includes(self, task: Option<Task>) -> bool {
         match (self, task) {
             (Computed::Tasks(tasks), Some(task)) => tasks.contains(&task),
@@ -196,8 +196,8 @@ pub fn info(name: &str) -> MetricInfo {
         })
 }
 
-/// Returns the keys of the metrics computed for a model of `task`, in table order; `None`
-/// stands for a model of any task. These are the names the history endpoint accepts.
+/// Returns the keys of the metrics computed for a model of `task`, in table order. `None`
+/// means a model of any task. These are the names the history endpoint accepts.
 pub fn computed_names(task: Option<Task>) -> Vec<&'static str> {
     METRICS
         .iter()
@@ -206,8 +206,8 @@ pub fn computed_names(task: Option<Task>) -> Vec<&'static str> {
         .collect()
 }
 
-/// Returns the metric keys a rule of `kind` may watch on a model of `task`, in table order;
-/// `None` stands for a model of any task.
+/// Returns the metric keys a rule of `kind` may watch on a model of `task`, in table order.
+/// `None` means a model of any task.
 ///
 /// A drift rule watches a drift statistic, `label_coverage` and `volume` rules watch their own
 /// metric, and threshold and `relative_drop` rules may watch any metric the model has.

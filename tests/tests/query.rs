@@ -803,3 +803,39 @@ async fn alerts_of_model_without_alerts_are_empty() {
     assert_eq!(body["current"], json!({}));
     assert_eq!(body["next"], Value::Null);
 }
+
+#[tokio::test]
+async fn history_unknown_metric_lists_task_metrics() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 20)).await;
+    let (status, body) = get(&setup, "/v1/models/nba/history", "metric=nope&window=1d").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["field"], "metric");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("\"nope\""), "{body}");
+    assert!(detail.contains("roc_auc"), "{body}");
+}
+
+#[tokio::test]
+async fn monitors_metric_of_other_task_is_400() {
+    let setup = setup().await;
+    post_predictions(&setup, "nba", day_of_games("elo", 0.0, 20)).await;
+    let body = json!({ "monitors": [
+        { "name": "floor", "kind": "threshold", "metric": "roc_auc", "window": "1d", "below": 0.6 },
+        { "name": "error", "kind": "threshold", "metric": "mae", "window": "1d", "above": 3.0 } ] })
+    .to_string();
+    let response = ingest::route(
+        &setup.write(),
+        &Request {
+            method: "PUT",
+            path: "/v1/models/nba/monitors",
+            query: None,
+            body: body.as_bytes(),
+        },
+    )
+    .await;
+    assert_eq!(response.status, 400, "{}", response.body);
+    let error: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(error["field"], "monitors[1].metric");
+    assert!(error["detail"].as_str().unwrap().contains("\"mae\""), "{error}");
+}

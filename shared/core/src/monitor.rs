@@ -8,6 +8,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
+    alert::metric::rule_metric_names,
+    model::Task,
     time::{Duration, Window},
     validate::{check_label, is_model_name},
 };
@@ -38,6 +40,17 @@ pub enum MonitorKind {
 impl MonitorKind {
     /// The accepted kind names, quoted in error messages.
     pub const ACCEPTED: &'static str = "threshold, relative_drop, drift, label_coverage or volume";
+
+    /// Returns the kind's name as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorKind::Threshold => "threshold",
+            MonitorKind::RelativeDrop => "relative_drop",
+            MonitorKind::Drift => "drift",
+            MonitorKind::LabelCoverage => "label_coverage",
+            MonitorKind::Volume => "volume",
+        }
+    }
 
     fn parse(name: &str) -> Option<Self> {
         match name {
@@ -86,7 +99,7 @@ pub struct MonitorRule {
     pub metric: Option<String>,
     /// The window the metric is computed over.
     pub window: Window,
-    /// The reference of a `relative_drop` rule.
+    /// The reference of a `relative_drop` rule, or the 30 days before the window when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
     /// `relative_drop`: the largest allowed drop as a fraction of the baseline value.
@@ -189,6 +202,37 @@ pub fn parse_monitors(monitors: &Value) -> Result<Vec<MonitorRule>, MonitorError
     Ok(rules)
 }
 
+/// Checks that each rule's metric is one the degradation check has for a model of `task`, or
+/// for a model of any task when `task` is `None`.
+///
+/// This is separate from [`parse_monitors`] so that rules stored before a metric was renamed
+/// can still be read; new rules pass through both.
+pub fn check_rule_metrics(rules: &[MonitorRule], task: Option<Task>) -> Result<(), MonitorError> {
+    for (index, rule) in rules.iter().enumerate() {
+        let Some(metric) = &rule.metric else {
+            continue;
+        };
+        let valid = rule_metric_names(rule.kind, task);
+        if valid.contains(&metric.as_str()) {
+            continue;
+        }
+        let model = match task {
+            Some(task) => format!("a {task} model"),
+            None => "a model".to_string(),
+        };
+        return Err(MonitorError {
+            index,
+            field: "metric".into(),
+            reason: format!(
+                "unknown metric {metric:?} for a {} rule on {model}; use one of {}",
+                rule.kind.as_str(),
+                valid.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn parse_rule(index: usize, value: &Value) -> Result<MonitorRule, MonitorError> {
     let error = |field: &str, reason: String| MonitorError {
         index,
@@ -275,8 +319,7 @@ fn check_rule(rule: &MonitorRule) -> Result<(), (&'static str, String)> {
             && metric
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        // NOTE: metric names are checked for form only; an unknown metric is reported by the
-        // degradation check, which has the metric list of the model's task.
+        // Whether the model has the metric depends on its task: see check_rule_metrics.
         if !well_formed {
             return Err((
                 "metric",
@@ -323,9 +366,6 @@ fn check_rule(rule: &MonitorRule) -> Result<(), (&'static str, String)> {
         }
         MonitorKind::RelativeDrop => {
             require_metric(rule)?;
-            if rule.baseline.is_none() {
-                return Err(("baseline", "a relative_drop rule needs a baseline".into()));
-            }
             match rule.max_drop {
                 None => return Err(("max_drop", "a relative_drop rule needs max_drop, e.g. 0.05".into())),
                 Some(d) if !(d > 0.0 && d <= 1.0) => {
@@ -468,12 +508,79 @@ mod tests {
     }
 
     #[test]
-    fn monitor_relative_drop_needs_baseline() {
-        let error = error_for(
-            json!({ "name": "x", "kind": "relative_drop", "metric": "f1", "window": "1d",
-                                      "max_drop": 0.1 }),
+    fn monitor_relative_drop_without_baseline_parses() {
+        let rules = parse_monitors(&json!([{ "name": "x", "kind": "relative_drop", "metric": "f1",
+                                             "window": "1d", "max_drop": 0.1 }]))
+        .unwrap();
+        assert_eq!(rules[0].baseline, None);
+    }
+
+    fn metric_error(rule: Value, task: Option<Task>) -> MonitorError {
+        let rules = parse_monitors(&json!([rule])).unwrap();
+        check_rule_metrics(&rules, task).unwrap_err()
+    }
+
+    #[test]
+    fn monitor_metrics_of_api_example_are_valid_for_binary() {
+        let rules = parse_monitors(&api_example()).unwrap();
+        assert_eq!(check_rule_metrics(&rules, Some(Task::Binary)), Ok(()));
+    }
+
+    #[test]
+    fn monitor_misspelled_metric_is_rejected() {
+        let error = metric_error(
+            json!({ "name": "x", "kind": "threshold", "metric": "rocauc", "window": "1d", "below": 0.6 }),
+            Some(Task::Binary),
         );
-        assert_eq!(error.field, "baseline");
+        assert_eq!(error.field, "metric");
+        assert!(error.reason.contains("\"rocauc\""), "{}", error.reason);
+        assert!(error.reason.contains("roc_auc"), "{}", error.reason);
+    }
+
+    #[test]
+    fn monitor_regression_metric_on_binary_is_rejected() {
+        let error = metric_error(
+            json!({ "name": "x", "kind": "threshold", "metric": "mae", "window": "1d", "above": 3.0 }),
+            Some(Task::Binary),
+        );
+        assert_eq!(error.field, "metric");
+        assert!(error.reason.contains("binary model"), "{}", error.reason);
+        assert!(!error.reason.contains("mse"), "{}", error.reason);
+    }
+
+    #[test]
+    fn monitor_regression_metric_on_regression_is_valid() {
+        let rules = parse_monitors(&json!([{ "name": "x", "kind": "relative_drop", "metric": "mae",
+                                             "window": "1d", "max_drop": 0.1 }]))
+        .unwrap();
+        assert_eq!(check_rule_metrics(&rules, Some(Task::Regression)), Ok(()));
+    }
+
+    #[test]
+    fn monitor_drift_rule_on_accuracy_is_rejected() {
+        let error = metric_error(
+            json!({ "name": "x", "kind": "drift", "metric": "accuracy", "window": "1d", "above": 0.2 }),
+            Some(Task::Binary),
+        );
+        assert_eq!(error.field, "metric");
+        assert!(error.reason.contains("psi, ks, js, js_distance"), "{}", error.reason);
+    }
+
+    #[test]
+    fn monitor_metric_of_any_task_is_valid_without_task() {
+        let rules = parse_monitors(&json!([{ "name": "x", "kind": "threshold", "metric": "macro_f1",
+                                             "window": "1d", "below": 0.5 }]))
+        .unwrap();
+        assert_eq!(check_rule_metrics(&rules, None), Ok(()));
+    }
+
+    #[test]
+    fn monitor_unknown_metric_without_task_is_rejected() {
+        let error = metric_error(
+            json!({ "name": "x", "kind": "threshold", "metric": "nope", "window": "1d", "below": 0.5 }),
+            None,
+        );
+        assert_eq!(error.index, 0);
     }
 
     #[test]

@@ -99,7 +99,8 @@ impl Snapshot {
     /// Returns the numeric value of a metric by its CloudWatch or history name, when defined.
     ///
     /// Besides the keys of `metrics`, this reads `predictions`, `labelled`, `label_coverage`,
-    /// `latency_p50_ms` and `latency_p99_ms`, and the drift statistics inside `metrics.drift`.
+    /// `latency_p50_ms` and `latency_p99_ms`, and the drift statistics inside `metrics.drift`
+    /// (`js` reads `js_distance`).
     pub fn value(&self, name: &str) -> Option<f64> {
         match name {
             "predictions" => return Some(self.predictions as f64),
@@ -113,7 +114,9 @@ impl Snapshot {
         if let Some(value) = self.metrics.get(name) {
             return value.as_f64();
         }
-        self.metrics.get("drift")?.get(name)?.as_f64()
+        // Monitor rules may write the Jensen-Shannon distance as `js`.
+        let drift_key = if name == "js" { "js_distance" } else { name };
+        self.metrics.get("drift")?.get(drift_key)?.as_f64()
     }
 
     /// Returns a stable digest of the snapshot's content, to tell a changed snapshot from a re-run.

@@ -25,6 +25,8 @@
 use Direction::{HigherIsBetter as Up, LowerIsBetter as Down};
 use SampleBasis::{Labelled, Predictions};
 
+use crate::{model::Task, monitor::MonitorKind};
+
 /// The direction in which a metric gets worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -60,6 +62,35 @@ pub enum TestKind {
     None,
 }
 
+/// The models a metric is computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Computed {
+    /// Models of these tasks.
+    Tasks(&'static [Task]),
+    /// Every model: a statistic of the score distribution's drift from a reference period.
+    Drift,
+    /// Every model.
+    Every,
+}
+
+impl Computed {
+    /// Returns whether a model of `task` has the metric. `None` means a model of any task.
+    pub fn includes(self, task: Option<Task>) -> bool {
+        match (self, task) {
+            (Computed::Tasks(tasks), Some(task)) => tasks.contains(&task),
+            (Computed::Tasks(tasks), None) => !tasks.is_empty(),
+            (Computed::Drift | Computed::Every, _) => true,
+        }
+    }
+}
+
+const BINARY: Computed = Computed::Tasks(&[Task::Binary]);
+const MULTICLASS: Computed = Computed::Tasks(&[Task::Multiclass]);
+const CLASSIFIERS: Computed = Computed::Tasks(&[Task::Binary, Task::Multiclass]);
+const REGRESSION: Computed = Computed::Tasks(&[Task::Regression]);
+const DRIFT: Computed = Computed::Drift;
+const EVERY: Computed = Computed::Every;
+
 /// One row of the metric table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricInfo {
@@ -71,57 +102,82 @@ pub struct MetricInfo {
     pub basis: SampleBasis,
     /// The test behind a `relative_drop` rule.
     pub test: TestKind,
+    /// The models that have the metric.
+    pub computed: Computed,
 }
 
-const fn row(name: &'static str, direction: Direction, basis: SampleBasis, test: TestKind) -> MetricInfo {
+const fn row(
+    name: &'static str,
+    direction: Direction,
+    basis: SampleBasis,
+    test: TestKind,
+    computed: Computed,
+) -> MetricInfo {
     MetricInfo {
         name,
         direction: Some(direction),
         basis,
         test,
+        computed,
     }
 }
 
-/// Every metric the check recognises, with its direction, sample basis and test.
+/// A row of a metric with no better side, on which only threshold rules make sense.
+const fn undirected(name: &'static str, basis: SampleBasis, computed: Computed) -> MetricInfo {
+    MetricInfo {
+        name,
+        direction: None,
+        basis,
+        test: TestKind::None,
+        computed,
+    }
+}
+
+/// Every metric the check recognises, with its direction, sample basis, test and the models that
+/// have it.
 pub const METRICS: &[MetricInfo] = &[
-    row("accuracy", Up, Labelled, TestKind::Proportion),
-    row("precision", Up, Labelled, TestKind::Proportion),
-    row("recall", Up, Labelled, TestKind::Proportion),
-    row("specificity", Up, Labelled, TestKind::Proportion),
-    row("balanced_accuracy", Up, Labelled, TestKind::BalancedAccuracy),
-    row("roc_auc", Up, Labelled, TestKind::RocAuc),
-    row("pr_auc", Up, Labelled, TestKind::None),
-    row("f1", Up, Labelled, TestKind::None),
-    row("f0_5", Up, Labelled, TestKind::None),
-    row("f2", Up, Labelled, TestKind::None),
-    row("mcc", Up, Labelled, TestKind::None),
-    row("fpr", Down, Labelled, TestKind::Proportion),
-    row("fnr", Down, Labelled, TestKind::Proportion),
-    row("log_loss", Down, Labelled, TestKind::None),
-    row("brier", Down, Labelled, TestKind::None),
-    row("ece", Down, Labelled, TestKind::None),
-    row("macro_precision", Up, Labelled, TestKind::None),
-    row("macro_recall", Up, Labelled, TestKind::None),
-    row("macro_f1", Up, Labelled, TestKind::None),
-    row("weighted_precision", Up, Labelled, TestKind::None),
-    row("weighted_recall", Up, Labelled, TestKind::None),
-    row("weighted_f1", Up, Labelled, TestKind::None),
-    row("roc_auc_ovr_macro", Up, Labelled, TestKind::None),
-    row("mae", Down, Labelled, TestKind::MeanAbsoluteError),
-    row("mse", Down, Labelled, TestKind::None),
-    row("rmse", Down, Labelled, TestKind::None),
-    row("mape", Down, Labelled, TestKind::None),
-    row("max_error", Down, Labelled, TestKind::None),
-    row("r2", Up, Labelled, TestKind::None),
-    row("roi", Up, Labelled, TestKind::None),
-    row("psi", Down, Predictions, TestKind::None),
-    row("ks", Down, Predictions, TestKind::None),
-    row("js", Down, Predictions, TestKind::None),
-    row("js_distance", Down, Predictions, TestKind::None),
-    row("label_coverage", Up, Predictions, TestKind::None),
-    row("latency_p50_ms", Down, Predictions, TestKind::None),
-    row("latency_p99_ms", Down, Predictions, TestKind::None),
-    row("predictions", Up, SampleBasis::None, TestKind::None),
+    row("accuracy", Up, Labelled, TestKind::Proportion, CLASSIFIERS),
+    row("precision", Up, Labelled, TestKind::Proportion, BINARY),
+    row("recall", Up, Labelled, TestKind::Proportion, BINARY),
+    row("specificity", Up, Labelled, TestKind::Proportion, BINARY),
+    row("balanced_accuracy", Up, Labelled, TestKind::BalancedAccuracy, BINARY),
+    row("roc_auc", Up, Labelled, TestKind::RocAuc, BINARY),
+    row("pr_auc", Up, Labelled, TestKind::None, BINARY),
+    row("f1", Up, Labelled, TestKind::None, BINARY),
+    row("f0_5", Up, Labelled, TestKind::None, BINARY),
+    row("f2", Up, Labelled, TestKind::None, BINARY),
+    row("mcc", Up, Labelled, TestKind::None, BINARY),
+    undirected("base_rate", Labelled, BINARY),
+    undirected("predicted_positive_rate", Labelled, BINARY),
+    row("fpr", Down, Labelled, TestKind::Proportion, BINARY),
+    row("fnr", Down, Labelled, TestKind::Proportion, BINARY),
+    row("log_loss", Down, Labelled, TestKind::None, CLASSIFIERS),
+    row("brier", Down, Labelled, TestKind::None, CLASSIFIERS),
+    row("ece", Down, Labelled, TestKind::None, BINARY),
+    row("macro_precision", Up, Labelled, TestKind::None, MULTICLASS),
+    row("macro_recall", Up, Labelled, TestKind::None, MULTICLASS),
+    row("macro_f1", Up, Labelled, TestKind::None, MULTICLASS),
+    row("weighted_precision", Up, Labelled, TestKind::None, MULTICLASS),
+    row("weighted_recall", Up, Labelled, TestKind::None, MULTICLASS),
+    row("weighted_f1", Up, Labelled, TestKind::None, MULTICLASS),
+    row("roc_auc_ovr_macro", Up, Labelled, TestKind::None, MULTICLASS),
+    row("mae", Down, Labelled, TestKind::MeanAbsoluteError, REGRESSION),
+    row("mse", Down, Labelled, TestKind::None, REGRESSION),
+    row("rmse", Down, Labelled, TestKind::None, REGRESSION),
+    row("mape", Down, Labelled, TestKind::None, REGRESSION),
+    row("max_error", Down, Labelled, TestKind::None, REGRESSION),
+    undirected("mean_error", Labelled, REGRESSION),
+    row("r2", Up, Labelled, TestKind::None, REGRESSION),
+    row("roi", Up, Labelled, TestKind::None, EVERY),
+    row("psi", Down, Predictions, TestKind::None, DRIFT),
+    row("ks", Down, Predictions, TestKind::None, DRIFT),
+    row("js", Down, Predictions, TestKind::None, DRIFT),
+    row("js_distance", Down, Predictions, TestKind::None, DRIFT),
+    row("label_coverage", Up, Predictions, TestKind::None, EVERY),
+    row("latency_p50_ms", Down, Predictions, TestKind::None, EVERY),
+    row("latency_p99_ms", Down, Predictions, TestKind::None, EVERY),
+    row("labelled", Up, SampleBasis::None, TestKind::None, EVERY),
+    row("predictions", Up, SampleBasis::None, TestKind::None, EVERY),
 ];
 
 /// Looks up a metric by key; metrics missing from [`METRICS`] count as labelled, with no
@@ -136,7 +192,36 @@ pub fn info(name: &str) -> MetricInfo {
             direction: None,
             basis: Labelled,
             test: TestKind::None,
+            computed: Computed::Tasks(&[]),
         })
+}
+
+/// Returns the keys of the metrics computed for a model of `task`, in table order. `None`
+/// means a model of any task. These are the names the history endpoint accepts.
+pub fn computed_names(task: Option<Task>) -> Vec<&'static str> {
+    METRICS
+        .iter()
+        .filter(|row| row.computed.includes(task))
+        .map(|row| row.name)
+        .collect()
+}
+
+/// Returns the metric keys a rule of `kind` may watch on a model of `task`, in table order.
+/// `None` means a model of any task.
+///
+/// A drift rule watches a drift statistic, `label_coverage` and `volume` rules watch their own
+/// metric, and threshold and `relative_drop` rules may watch any metric the model has.
+pub fn rule_metric_names(kind: MonitorKind, task: Option<Task>) -> Vec<&'static str> {
+    match kind {
+        MonitorKind::Threshold | MonitorKind::RelativeDrop => computed_names(task),
+        MonitorKind::Drift => METRICS
+            .iter()
+            .filter(|row| row.computed == Computed::Drift)
+            .map(|row| row.name)
+            .collect(),
+        MonitorKind::LabelCoverage => vec!["label_coverage"],
+        MonitorKind::Volume => vec!["predictions"],
+    }
 }
 
 /// Returns true for metrics counted in predictions rather than as a rate or mean, whose
@@ -176,7 +261,7 @@ mod tests {
 
     #[test]
     fn metric_unknown_has_no_direction() {
-        assert_eq!(info("mean_error").direction, None);
+        assert_eq!(info("rocauc").direction, None);
     }
 
     #[test]

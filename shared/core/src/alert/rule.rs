@@ -9,7 +9,7 @@ use crate::{
         source::Span,
         state::{DEFAULT_CONSECUTIVE, DEFAULT_COOLDOWN_SECS},
     },
-    monitor::{parse_monitors, Baseline, MonitorKind, MonitorRule, DEFAULT_ALPHA},
+    monitor::{check_rule_metrics, parse_monitors, Baseline, MonitorKind, MonitorRule, DEFAULT_ALPHA},
     time::{floor_hour, Duration, Window},
 };
 
@@ -231,6 +231,8 @@ pub fn parse_default_checks(json: &str) -> Result<Vec<Check>, String> {
     let value: serde_json::Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
     let list = value.get("monitors").unwrap_or(&value);
     let rules = parse_monitors(list).map_err(|e| e.to_string())?;
+    // The defaults apply to models of every task, so a metric of any task is accepted.
+    check_rule_metrics(&rules, None).map_err(|e| e.to_string())?;
     rules.iter().map(Check::from_rule).collect()
 }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::*;
 use crate::{
     aggregate::Aggregate,
+    alert::metric::computed_names,
     model::Task,
     names::PUBLISHABLE_METRICS,
     record::{ActualValue, Bet, PredictionValue},
@@ -167,4 +168,33 @@ fn reference_defaults_to_thirty_days_before_start() {
     let config = ModelConfig::new(Task::Binary);
     let start = at("2023-06-12T05:00:00Z");
     assert_eq!(reference_period(&config, start), (at("2023-05-13T05:00:00Z"), start));
+}
+
+/// The names the monitor and history checks accept, for a task, against what the snapshot of
+/// that task holds.
+#[test]
+fn metric_table_matches_computed_snapshot() {
+    // Record counts beside the metrics, which no rule or history request names.
+    const COUNTS: [&str; 2] = ["count", "mape_skipped"];
+    for task in [Task::Binary, Task::Multiclass, Task::Regression] {
+        let snapshot = snapshot_of(task);
+        let names = computed_names(Some(task));
+        for name in &names {
+            let readable = snapshot.value(name).is_some() || snapshot.reasons.contains_key(*name);
+            assert!(
+                readable,
+                "{name} is listed for {task} but its snapshot has no value or reason"
+            );
+        }
+        let scalars = snapshot
+            .metrics
+            .iter()
+            .filter(|(key, value)| !COUNTS.contains(&key.as_str()) && (value.is_number() || value.is_null()));
+        for (key, _) in scalars {
+            assert!(
+                names.contains(&key.as_str()),
+                "{task} computes {key}, which the table lacks"
+            );
+        }
+    }
 }

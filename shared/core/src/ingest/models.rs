@@ -8,7 +8,7 @@ use super::Context;
 use crate::{
     http::ApiError,
     model::ModelResponse,
-    monitor::parse_monitors,
+    monitor::{check_rule_metrics, parse_monitors, MonitorError},
     validate::{is_model_name, model_name_reason, parse_model_config},
 };
 
@@ -83,19 +83,19 @@ pub async fn set_monitors(
     let monitors = body
         .get("monitors")
         .ok_or_else(|| ApiError::invalid(Some("monitors"), "is required; send [] to remove every rule"))?;
-    let rules = parse_monitors(monitors)
-        .map_err(|e| ApiError::invalid(Some(&format!("monitors[{}].{}", e.index, e.field)), e.reason))?;
-    if context
+    let invalid = |e: MonitorError| ApiError::invalid(Some(&format!("monitors[{}].{}", e.index, e.field)), e.reason);
+    let rules = parse_monitors(monitors).map_err(invalid)?;
+    let Some(config) = context
         .store
         .get_model(model)
         .await
         .map_err(|e| ApiError::storage(&e))?
-        .is_none()
-    {
+    else {
         return Err(ApiError::not_found(format!(
             "model {model} is not registered; register it with PUT /v1/models/{model} or send its predictions first"
         )));
-    }
+    };
+    check_rule_metrics(&rules, Some(config.task)).map_err(invalid)?;
     context
         .store
         .put_monitors(model, monitors, context.now, context.deadline)

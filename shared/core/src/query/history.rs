@@ -9,7 +9,9 @@ use super::{
     Context,
 };
 use crate::{
+    alert::metric::computed_names,
     http::ApiError,
+    model::Task,
     pagination::{scope, PageTokenError},
     snapshot::Snapshot,
     store::{history::Series, keys},
@@ -92,7 +94,8 @@ pub(super) async fn history(context: &Context, model: &str, query: Option<&str>)
         None => None,
     };
 
-    registered_model(&context.store, model).await?;
+    let config = registered_model(&context.store, model).await?;
+    check_metric(&metric, config.task)?;
     let (version, start) = match position {
         Some((version, after)) => (version, after + TimeDelta::seconds(1)),
         None => (
@@ -129,6 +132,21 @@ pub(super) async fn history(context: &Context, model: &str, query: Option<&str>)
         points: snapshots.iter().map(|snapshot| point(snapshot, &metric)).collect(),
         next,
     })
+}
+
+/// Rejects a metric that models of `task` do not have, naming the ones they do.
+fn check_metric(metric: &str, task: Task) -> Result<(), ApiError> {
+    let valid = computed_names(Some(task));
+    if valid.contains(&metric) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        Some("metric"),
+        format!(
+            "unknown metric {metric:?} for a {task} model; use one of {}",
+            valid.join(", ")
+        ),
+    ))
 }
 
 /// Returns a snapshot's point for `metric`, with the reason when the value is null.
@@ -169,6 +187,37 @@ fn open_position(context: &Context, token_scope: &str, token: &str) -> Result<(S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_unknown_metric_is_rejected() {
+        let error = check_metric("nope", Task::Binary).unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("metric"));
+    }
+
+    #[test]
+    fn history_unknown_metric_names_value_and_valid_names() {
+        let error = check_metric("nope", Task::Binary).unwrap_err();
+        assert!(error.detail.contains("\"nope\""), "{}", error.detail);
+        assert!(error.detail.contains("roc_auc"), "{}", error.detail);
+    }
+
+    #[test]
+    fn history_metric_of_other_task_is_rejected() {
+        assert!(check_metric("roc_auc", Task::Regression).is_err());
+    }
+
+    #[test]
+    fn history_metric_of_task_is_accepted() {
+        for (metric, task) in [
+            ("roc_auc", Task::Binary),
+            ("macro_f1", Task::Multiclass),
+            ("mae", Task::Regression),
+            ("psi", Task::Regression),
+            ("labelled", Task::Binary),
+        ] {
+            assert!(check_metric(metric, task).is_ok(), "{metric} on {task}");
+        }
+    }
 
     #[test]
     fn position_round_trips_version_with_separator() {

@@ -709,7 +709,7 @@ async fn monitors_for_unknown_model_are_not_found() {
 async fn invalid_monitor_names_rule_and_field() {
     let (_, context) = setup().await;
     send(&context, "PUT", "/v1/models/nba", &json!({ "task": "binary" })).await;
-    let rules = json!([{ "name": "x", "kind": "relative_drop", "metric": "roc_auc", "window": "1d", "max_drop": 0.1 }]);
+    let rules = json!([{ "name": "x", "kind": "relative_drop", "metric": "roc_auc", "window": "1d" }]);
     let (status, body) = send(
         &context,
         "PUT",
@@ -718,7 +718,7 @@ async fn invalid_monitor_names_rule_and_field() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(body["field"], "monitors[0].baseline");
+    assert_eq!(body["field"], "monitors[0].max_drop");
 }
 
 #[tokio::test]

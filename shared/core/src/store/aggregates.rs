@@ -244,21 +244,36 @@ impl Store {
         let spans: BTreeSet<Span> = plans.iter().flat_map(plan_spans).collect();
         let bodies = self.read_spans(model, version, &spans, segment_keys, stats).await?;
 
+        // Each body is decoded once, however many plans merge it.
+        let mut totals: BTreeMap<Span, Vec<Aggregate>> = BTreeMap::new();
+        let mut segments: BTreeMap<(String, Span), Vec<BTreeMap<String, Aggregate>>> = BTreeMap::new();
+        for ((scope, span), stored) in &bodies {
+            for body in stored {
+                match scope {
+                    None => totals
+                        .entry(*span)
+                        .or_default()
+                        .push(decode_body(&body.bytes).map_err(|_| body.corrupt())?),
+                    Some(key) => segments
+                        .entry((key.clone(), *span))
+                        .or_default()
+                        .push(decode_body(&body.bytes).map_err(|_| body.corrupt())?),
+                }
+            }
+        }
+
         let mut sets = Vec::with_capacity(plans.len());
         for plan in plans {
             let mut set = AggregateSet::empty(config).map_err(|error| merge_failed(model, version, error))?;
             for span in plan_spans(plan) {
-                for body in bodies.get(&(None, span)).into_iter().flatten() {
-                    let aggregate: Aggregate = decode_body(&body.bytes).map_err(|_| body.corrupt())?;
+                for aggregate in totals.get(&span).into_iter().flatten() {
                     set.total
-                        .merge(&aggregate)
+                        .merge(aggregate)
                         .map_err(|error| merge_failed(model, version, error))?;
                 }
                 for key in segment_keys {
-                    for body in bodies.get(&(Some(key.clone()), span)).into_iter().flatten() {
-                        let values: BTreeMap<String, Aggregate> =
-                            decode_body(&body.bytes).map_err(|_| body.corrupt())?;
-                        set.merge_segment(key, &values)
+                    for values in segments.get(&(key.clone(), span)).into_iter().flatten() {
+                        set.merge_segment(key, values)
                             .map_err(|error| merge_failed(model, version, error))?;
                     }
                 }

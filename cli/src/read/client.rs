@@ -244,7 +244,10 @@ fn api_error(status: u16, body: &Value) -> ReadError {
         .as_str()
         .or_else(|| body["message"].as_str())
         .unwrap_or("no detail given");
-    let message = format!("the API responded {status}: {detail}");
+    let message = match body["field"].as_str() {
+        Some(field) => format!("the API responded {status} on {field}: {detail}"),
+        None => format!("the API responded {status}: {detail}"),
+    };
     if status == 400 {
         ReadError::Usage(message)
     } else {

@@ -224,7 +224,7 @@ pub fn check_rule_metrics(rules: &[MonitorRule], task: Option<Task>) -> Result<(
             index,
             field: "metric".into(),
             reason: format!(
-                "unknown metric {metric:?} for a {} rule on {model}; use one of {}",
+                "metric {metric:?} is not one a {} rule can watch on {model}; use one of {}",
                 rule.kind.as_str(),
                 valid.join(", ")
             ),

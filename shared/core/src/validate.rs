@@ -97,7 +97,8 @@ pub fn parse_body(body: &[u8]) -> Result<Map<String, Value>, BodyError> {
             status: 413,
             field: None,
             detail: format!(
-                "the body is {} bytes, more than the limit of {MAX_BODY_BYTES}; split the records into smaller requests",
+                "the body is {} bytes, over the 1 MiB limit ({MAX_BODY_BYTES} bytes); split the records into smaller \
+                 requests",
                 body.len()
             ),
         });

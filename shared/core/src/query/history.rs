@@ -143,7 +143,7 @@ fn check_metric(metric: &str, task: Task) -> Result<(), ApiError> {
     Err(ApiError::invalid(
         Some("metric"),
         format!(
-            "unknown metric {metric:?} for a {task} model; use one of {}",
+            "metric {metric:?} is not computed for a {task} model; use one of {}",
             valid.join(", ")
         ),
     ))

@@ -2,7 +2,7 @@
 //! aggregates, computes every configured window, stores the snapshots and publishes them to
 //! CloudWatch. "Now" is the event's `time`.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -23,15 +23,7 @@ struct ScheduledEvent {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    mpt_core::lambda::init_json_logging();
 
     let config = Config::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -54,11 +46,8 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(60);
 /// Returns the instant after which no further model is started: the invocation's deadline
 /// (milliseconds since the epoch) less [`DEADLINE_MARGIN`].
 fn start_deadline(deadline_epoch_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_millis() as u64);
-    let remaining = Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms));
-    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+    let remaining = mpt_core::lambda::budget(Some(deadline_epoch_ms), Utc::now(), DEADLINE_MARGIN, Duration::ZERO);
+    Instant::now() + remaining
 }
 
 /// Runs one computation at the event's time and returns its summary. Per-model failures are in

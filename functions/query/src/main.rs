@@ -22,14 +22,7 @@ const DEFAULT_BUDGET: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(false)
-        .init();
+    mpt_core::lambda::init_json_logging();
 
     let config = Config::from_env()?;
     // Reads AWS_REGION, credentials and AWS_ENDPOINT_URL (for local runs against an emulator).
@@ -43,11 +36,8 @@ async fn main() -> Result<(), Error> {
 
 /// Returns the time left for reads: the invocation's remaining time minus the response margin.
 fn read_budget(request: &Request) -> Duration {
-    let Some(context) = request.lambda_context_ref() else {
-        return DEFAULT_BUDGET;
-    };
-    let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-    Duration::from_millis(context.deadline.saturating_sub(now_ms)).saturating_sub(RESPONSE_MARGIN)
+    let deadline = request.lambda_context_ref().map(|context| context.deadline);
+    mpt_core::lambda::budget(deadline, Utc::now(), RESPONSE_MARGIN, DEFAULT_BUDGET)
 }
 
 async fn handle(store: &Store, config: &Config, tokens: &TokenKey, request: Request) -> Result<Response<Body>, Error> {

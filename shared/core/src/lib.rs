@@ -13,6 +13,7 @@ pub mod config;
 pub mod http;
 pub mod iam;
 pub mod ingest;
+pub mod lambda;
 pub mod model;
 pub mod monitor;
 pub mod names;
